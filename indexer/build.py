@@ -1,0 +1,133 @@
+"""Turn a set of articles into a published generation, embedding only what
+is new.
+
+Every write path (a full build, `add`, `remove`, `sync`) comes down to
+`publish_articles`: decide the complete article set of the next generation,
+diff it against the live one by content hash, chunk, fetch cached vectors,
+embed the rest, write a new generation and switch to it.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from indexer.chunking import ChunkingConfig, chunk_article
+from indexer.embedding import DEFAULT_MODEL, Embedder
+from indexer.models import Article, Page, Passage
+from indexer.store import IndexError_, IndexStore
+
+ProgressFactory = Callable[[int, str], "object"]
+
+
+@dataclass
+class BuildReport:
+    generation: str | None = None
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    removed: list[str] = field(default_factory=list)
+    passages: int = 0
+    embedded: int = 0
+    reused: int = 0
+    seconds: float = 0.0
+    published: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def summary(self) -> str:
+        verb = f"published {self.generation}" if self.published else "nothing to publish"
+        return (f"{len(self.added)} added, {len(self.updated)} updated, {self.unchanged} unchanged, "
+                f"{len(self.removed)} removed; {self.passages} passages "
+                f"({self.embedded} embedded, {self.reused} reused); {verb} in {self.seconds:.1f}s")
+
+
+def _progress_bar(total: int, label: str):
+    """A tqdm bar on an interactive terminal, a quiet no-op elsewhere."""
+    from tqdm.auto import tqdm
+    return tqdm(total=total, desc=label, unit="passage", disable=not sys.stderr.isatty() or total < 64)
+
+
+def embed_passages(passages: Sequence[Passage], embedder: Embedder, store: IndexStore,
+                   batch_size: int = 64, progress: ProgressFactory = _progress_bar) -> tuple[np.ndarray, int]:
+    """Vectors for `passages` in order: from the cache where the same text was
+    embedded before by the same model, otherwise from the model (and cached)."""
+    cache = store.embedding_cache(embedder.dimension)
+    try:
+        keys = [p.text_hash(embedder.name) for p in passages]
+        found = cache.get_many(keys)
+        missing = list(dict.fromkeys(k for k in keys if k not in found))
+        text_of = {k: p.embed_text for k, p in zip(keys, passages)}
+        bar = progress(len(missing), "embedding")
+        try:
+            for start in range(0, len(missing), batch_size):
+                batch = missing[start:start + batch_size]
+                vectors = embedder.encode([text_of[k] for k in batch], batch_size=batch_size)
+                new = dict(zip(batch, vectors))
+                cache.put_many(new)  # saved per batch: an interrupted build keeps its work
+                found.update(new)
+                bar.update(len(batch))
+        finally:
+            bar.close()
+        matrix = np.stack([found[k] for k in keys]) if keys else \
+            np.zeros((0, embedder.dimension), dtype=np.float32)
+        return matrix.astype(np.float32, copy=False), len(missing)
+    finally:
+        cache.close()
+
+
+def publish_articles(store: IndexStore, articles: Sequence[Article], pages: Sequence[Page],
+                     embedder: Embedder | Callable[[], Embedder],
+                     chunking: ChunkingConfig = ChunkingConfig(),
+                     force: bool = False, progress: ProgressFactory = _progress_bar) -> BuildReport:
+    """Make `articles` (the complete set) the next live generation.
+
+    Call while holding `store.lock()`. If nothing differs from the live
+    generation, nothing is published unless `force`. `embedder` may be a
+    loader, called only when there is something to embed (loading costs
+    seconds).
+    """
+    started = time.perf_counter()
+    report = BuildReport()
+    try:
+        live = store.open_current()
+        old_hashes, live_model = live.article_hashes(), live.model
+        live.close()
+    except IndexError_:
+        old_hashes, live_model = {}, None
+    new_ids = set()
+    for article in articles:
+        new_ids.add(article.id)
+        old = old_hashes.get(article.id)
+        if old is None:
+            report.added.append(article.id)
+        elif old != article.content_hash():
+            report.updated.append(article.id)
+        else:
+            report.unchanged += 1
+    report.removed = sorted(set(old_hashes) - new_ids)
+    wanted_model = embedder.name if hasattr(embedder, "encode") else DEFAULT_MODEL
+    if not (report.changed or force or live_model != wanted_model):
+        report.seconds = time.perf_counter() - started
+        return report
+    if callable(embedder) and not hasattr(embedder, "encode"):
+        embedder = embedder()
+
+    ordered = sorted(articles, key=lambda a: a.id)
+    passages = [p for article in ordered for p in chunk_article(article, chunking)]
+    vectors, embedded = embed_passages(passages, embedder, store, progress=progress)
+    writer = store.new_generation(embedder.name, embedder.dimension)
+    writer.write(ordered, pages, passages, vectors,
+                 extra={"chunking": {"max_words": chunking.max_words,
+                                     "overlap_sentences": chunking.overlap_sentences}})
+    store.publish(writer)
+    report.generation = writer.name
+    report.passages, report.embedded, report.reused = len(passages), embedded, len(passages) - embedded
+    report.published = True
+    report.seconds = time.perf_counter() - started
+    return report

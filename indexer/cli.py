@@ -1,0 +1,268 @@
+"""The indexer's commands. Run `python -m indexer --help`."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from indexer.config import DEFAULT_CORPUS_DIR, index_dir_from_env
+from indexer.store import IndexBusy, IndexError_, IndexMissing, IndexStore
+
+EXIT_OK, EXIT_INPUT_ERRORS, EXIT_USAGE, EXIT_INDEX = 0, 1, 2, 3
+
+DESCRIPTION = """\
+Build and maintain the HeartSearch index.
+
+The index is a folder of generations; readers always see one complete
+generation, and every command that changes articles writes a new one beside
+it and switches with one atomic rename. Only passages whose text changed are
+embedded again. One writer at a time: a second waits (--wait) or fails.
+"""
+
+EPILOG = """\
+exit status:
+  0  success
+  1  some input files were malformed (reported as path:line: message);
+     the valid articles were still published unless --strict was given
+  2  bad command-line usage
+  3  the index is missing, damaged, or locked by another writer
+
+environment:
+  HEARTSEARCH_INDEX_DIR  index folder (default: data/index in the project)
+
+examples:
+  python -m indexer build corpus/
+  python -m indexer add new-article.md
+  python -m indexer remove mr-answer-3
+  python -m indexer status
+  python -m indexer verify
+"""
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--index-dir", type=Path, default=None,
+                        help="index folder (default: $HEARTSEARCH_INDEX_DIR or data/index)")
+
+
+def _writer_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                        help="wait up to SECONDS for another writer to finish (default: fail at once)")
+
+
+def _input_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--strict", action="store_true",
+                        help="publish nothing if any input file is malformed")
+    parser.add_argument("--format", default=None,
+                        help="read every file with this importer instead of choosing by file type")
+    _writer_options(parser)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m indexer", description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("build", help="make the index hold exactly the articles under PATHs",
+                       description="Make the index hold exactly the articles found under PATH "
+                                   "(default: corpus/). Articles no longer there are removed.")
+    p.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    p.add_argument("--if-missing", action="store_true", help="do nothing if an index already exists")
+    p.add_argument("--force", action="store_true", help="publish a new generation even if nothing changed")
+    _input_options(p)
+    _common(p)
+
+    p = sub.add_parser("add", help="add or update the articles in PATHs (folders are walked)")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    _input_options(p)
+    _common(p)
+
+    p = sub.add_parser("sync", help="make the index match a folder: add, update and remove")
+    p.add_argument("paths", nargs=1, type=Path, metavar="DIR")
+    _input_options(p)
+    _common(p)
+
+    p = sub.add_parser("remove", help="remove articles by id")
+    p.add_argument("ids", nargs="+", metavar="ID")
+    _writer_options(p)
+    _common(p)
+
+    p = sub.add_parser("status", help="what is indexed: counts, model, last publish, sources")
+    _common(p)
+
+    p = sub.add_parser("verify", help="check that the index files agree; exit 3 if not")
+    _common(p)
+
+    p = sub.add_parser("rollback", help="make the previous generation live again")
+    _writer_options(p)
+    _common(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    store = IndexStore(args.index_dir or index_dir_from_env())
+    try:
+        return COMMANDS[args.command](args, store)
+    except IndexBusy as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_INDEX
+    except IndexError_ as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_INDEX
+    except KeyboardInterrupt:
+        print("interrupted: the live index is unchanged", file=sys.stderr)
+        return 130
+    except OSError as err:
+        print(f"error: {err.strerror or err} ({err.filename or store.root}); "
+              f"the live index is unchanged", file=sys.stderr)
+        return EXIT_INDEX
+
+
+# ------------------------------------------------------------------ commands
+
+def _load(args) -> tuple:
+    from indexer.sources import load_corpus
+    corpus = load_corpus(args.paths, fmt=args.format)
+    for err in corpus.errors:
+        print(f"{err}", file=sys.stderr)
+    return corpus
+
+
+def _publish(store: IndexStore, args, articles, pages, force: bool = False) -> int:
+    from indexer.build import publish_articles
+    from indexer.embedding import load_embedder
+    report = publish_articles(store, articles, pages, load_embedder, force=force)
+    print(report.summary())
+    return EXIT_OK
+
+
+def _live_articles(store: IndexStore):
+    try:
+        live = store.open_current()
+    except IndexMissing:
+        return [], []
+    try:
+        return live.articles(), live.pages()
+    finally:
+        live.close()
+
+
+def _merge_pages(old, new):
+    merged = {p.id: p for p in old}
+    merged.update({p.id: p for p in new})
+    return list(merged.values())
+
+
+def _replace_set(args, store: IndexStore) -> int:
+    """build and sync: the index becomes what the files say. Articles from a
+    file that failed to read are kept as they were, so a typo never deletes."""
+    corpus = _load(args)
+    if corpus.errors and args.strict:
+        print(f"--strict: {len(corpus.errors)} problem(s); nothing published", file=sys.stderr)
+        return EXIT_INPUT_ERRORS
+    if not corpus.articles and not corpus.errors:
+        print(f"error: no articles found under {', '.join(map(str, args.paths))}", file=sys.stderr)
+        return EXIT_INPUT_ERRORS
+    with store.lock(args.wait):
+        store.clean_leftovers()
+        live_articles, live_pages = _live_articles(store)
+        broken = {str(err.path) for err in corpus.errors}
+        found = {a.id for a in corpus.articles}
+        kept = [a for a in live_articles
+                if a.id not in found and a.origin.rpartition(":")[0] in broken]
+        if kept:
+            print(f"kept {len(kept)} indexed article(s) from files that could not be read", file=sys.stderr)
+        _publish(store, args, corpus.articles + kept, _merge_pages(live_pages, corpus.pages),
+                 force=getattr(args, "force", False))
+    return EXIT_INPUT_ERRORS if corpus.errors else EXIT_OK
+
+
+def cmd_build(args, store: IndexStore) -> int:
+    if not args.paths:
+        args.paths = [DEFAULT_CORPUS_DIR]
+    if args.if_missing and store.current_name():
+        print(f"index already present at {store.root} ({store.current_name()}); nothing to do")
+        return EXIT_OK
+    return _replace_set(args, store)
+
+
+def cmd_sync(args, store: IndexStore) -> int:
+    if not args.paths[0].is_dir():
+        print(f"error: {args.paths[0]} is not a folder", file=sys.stderr)
+        return EXIT_USAGE
+    return _replace_set(args, store)
+
+
+def cmd_add(args, store: IndexStore) -> int:
+    corpus = _load(args)
+    if corpus.errors and args.strict:
+        print(f"--strict: {len(corpus.errors)} problem(s); nothing published", file=sys.stderr)
+        return EXIT_INPUT_ERRORS
+    with store.lock(args.wait):
+        store.clean_leftovers()
+        live_articles, live_pages = _live_articles(store)
+        merged = {a.id: a for a in live_articles}
+        merged.update({a.id: a for a in corpus.articles})
+        _publish(store, args, list(merged.values()), _merge_pages(live_pages, corpus.pages))
+    return EXIT_INPUT_ERRORS if corpus.errors else EXIT_OK
+
+
+def cmd_remove(args, store: IndexStore) -> int:
+    with store.lock(args.wait):
+        store.clean_leftovers()
+        live_articles, live_pages = _live_articles(store)
+        if not live_articles:
+            raise IndexMissing(f"no index at {store.root}; nothing to remove")
+        unknown = sorted(set(args.ids) - {a.id for a in live_articles})
+        for article_id in unknown:
+            print(f"error: no article with id {article_id!r} in the index", file=sys.stderr)
+        remaining = [a for a in live_articles if a.id not in set(args.ids)]
+        if len(remaining) != len(live_articles):
+            _publish(store, args, remaining, live_pages)
+    return EXIT_INPUT_ERRORS if unknown else EXIT_OK
+
+
+def cmd_status(args, store: IndexStore) -> int:
+    generation = store.open_current()
+    try:
+        m = generation.manifest
+        print(f"index:       {store.root}")
+        print(f"generation:  {generation.name} (published {m['built_at']})")
+        print(f"model:       {m['model']} ({m['dimension']} dimensions, {m['index_type']})")
+        print(f"articles:    {m['articles']}")
+        print(f"passages:    {m['passages']}")
+        print(f"corpus hash: {m['corpus_hash'][:16]}")
+        print(f"generations: {', '.join(store.generation_names())} (live: {generation.name})")
+        print("articles by source:")
+        for source, count in generation.counts_by_source().items():
+            print(f"  {count:6d}  {source or '(no source named)'}")
+    finally:
+        generation.close()
+    return EXIT_OK
+
+
+def cmd_verify(args, store: IndexStore) -> int:
+    from indexer.verify import verify_generation
+    generation = store.open_current()  # raises IndexCorrupt if it does not agree with itself
+    try:
+        problems = verify_generation(generation)
+    finally:
+        generation.close()
+    for problem in problems:
+        print(f"problem: {problem}", file=sys.stderr)
+    if problems:
+        return EXIT_INDEX
+    print(f"ok: {generation.name} is consistent ({generation.passage_count} passages)")
+    return EXIT_OK
+
+
+def cmd_rollback(args, store: IndexStore) -> int:
+    with store.lock(args.wait):
+        before = store.current_name()
+        after = store.rollback()
+    print(f"rolled back from {before} to {after}")
+    return EXIT_OK
+
+
+COMMANDS = {"build": cmd_build, "add": cmd_add, "sync": cmd_sync, "remove": cmd_remove,
+            "status": cmd_status, "verify": cmd_verify, "rollback": cmd_rollback}

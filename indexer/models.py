@@ -1,0 +1,74 @@
+"""The two records that flow through the indexer: an `Article` (what an editor
+writes) and a `Passage` (what gets embedded and returned to readers).
+
+Attribution travels on both so that no later stage has to look it up again:
+a passage that reaches a reader carries the same author, credentials and
+source as the article it was cut from.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+
+ARTICLE_KINDS = ("answer", "teaser", "article")
+
+
+@dataclass(frozen=True)
+class Page:
+    """A source page several articles came from; holds what is not indexed
+    (the site's disclaimer) but must still be shown beside its passages."""
+
+    id: str
+    title: str
+    url: str | None = None
+    disclaimer: str | None = None
+
+
+@dataclass(frozen=True)
+class Article:
+    """One document as an editor wrote or imported it.
+
+    `author` is a person's name or None ("unattributed"); an organisation
+    that stands behind a text goes in `source`, never in `author`.
+    """
+
+    id: str
+    title: str
+    text: str
+    kind: str = "article"
+    author: str | None = None
+    credentials: str | None = None
+    source: str | None = None
+    url: str | None = None
+    page: str | None = None
+    synonyms: tuple[str, ...] = ()
+    origin: str = ""  # file (and line) it was read from, for error messages
+
+    def content_hash(self) -> str:
+        """Hash of everything that changes what is indexed or shown, so an
+        edit to attribution alone still counts as a change."""
+        payload = {k: v for k, v in asdict(self).items() if k != "origin"}
+        blob = json.dumps(payload, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A piece of an article sized for the model's window.
+
+    `text` is what readers see; `embed_text` is what the model sees (the
+    article title in front, so a passage is understood in its context).
+    """
+
+    article_id: str
+    position: int
+    text: str
+    embed_text: str
+    sentences: tuple[str, ...] = field(default=())
+
+    def text_hash(self, model_name: str) -> str:
+        """Key of this passage's embedding in the cache: the same text under
+        the same model never needs embedding twice."""
+        blob = f"{model_name}\0{self.embed_text}".encode("utf-8")
+        return hashlib.sha256(blob).hexdigest()

@@ -1,0 +1,50 @@
+from indexer.chunking import ChunkingConfig, chunk_article, split_sentences
+from indexer.models import Article
+
+
+def article(text, title="Title"):
+    return Article(id="a", title=title, text=text)
+
+
+def test_sentences_split_on_full_stops_but_not_abbreviations():
+    text = "Dr. Adams saw the patient, e.g. on Monday. The valve leaked! Was it severe? Yes."
+    assert split_sentences(text) == [
+        "Dr. Adams saw the patient, e.g. on Monday.", "The valve leaked!", "Was it severe?", "Yes."]
+
+
+def test_paragraphs_always_break_sentences():
+    assert split_sentences("First line without stop\n\nSecond paragraph.") == [
+        "First line without stop", "Second paragraph."]
+
+
+def test_short_article_is_one_passage_with_title_in_embed_text():
+    passages = chunk_article(article("One sentence. Two sentences.", title="What is MR?"))
+    assert len(passages) == 1
+    assert passages[0].text == "One sentence. Two sentences."
+    assert passages[0].embed_text == "What is MR?\nOne sentence. Two sentences."
+
+
+def test_long_article_splits_with_one_sentence_overlap_and_keeps_every_sentence():
+    sentences = [f"Sentence number {i} has exactly seven words." for i in range(30)]
+    config = ChunkingConfig(max_words=40, overlap_sentences=1)
+    passages = chunk_article(article(" ".join(sentences)), config)
+    assert len(passages) > 1
+    assert [p.position for p in passages] == list(range(len(passages)))
+    for p in passages:
+        assert len(p.text.split()) <= 40
+    for before, after in zip(passages, passages[1:]):
+        assert before.sentences[-1] == after.sentences[0]  # the overlap
+    covered = {s for p in passages for s in p.sentences}
+    assert covered == set(sentences)
+
+
+def test_a_giant_sentence_is_cut_to_the_budget():
+    passages = chunk_article(article("word " * 1000), ChunkingConfig(max_words=100))
+    assert all(len(p.text.split()) <= 100 for p in passages)
+    assert sum(len(p.text.split()) for p in passages) >= 1000
+
+
+def test_passages_fit_the_model_window_on_the_real_corpus(embedder, seed_corpus):
+    for art in seed_corpus.articles:
+        for p in chunk_article(art):
+            assert embedder.count_tokens(p.embed_text) <= embedder.max_tokens, p.embed_text[:80]

@@ -1,0 +1,113 @@
+"""The shipped corpus and the Markdown front-matter format."""
+from pathlib import Path
+
+import pytest
+
+from indexer.sources import load_corpus
+
+
+def by_id(corpus):
+    return {a.id: a for a in corpus.articles}
+
+
+def test_seed_page_becomes_six_answers_and_four_teasers(seed_corpus):
+    kinds = sorted(a.kind for a in seed_corpus.articles)
+    assert kinds == ["answer"] * 6 + ["teaser"] * 4
+    answers = [a for a in seed_corpus.articles if a.kind == "answer"]
+    assert {a.title for a in answers} == {"What is mitral regurgitation (MR)?"}
+
+
+def test_each_answer_keeps_its_own_attribution(seed_corpus):
+    articles = by_id(seed_corpus)
+    adams = articles["mr-answer-5"]
+    assert adams.author == "David H. Adams"
+    assert adams.credentials == "MD, Cardiothoracic Surgeon"
+    assert adams.text.startswith("Also known as mitral incompetence")
+    severance = articles["mr-answer-6"]
+    assert severance.author == "Douglas E. Severance"
+    assert severance.credentials == "MD, Family Practitioner"
+    assert severance.text.startswith("Mitral regurgitation or mitral valve regurgitation")
+    # Answers whose signature did not survive on the page are honestly unattributed.
+    for article_id in ("mr-answer-1", "mr-answer-2", "mr-answer-3", "mr-answer-4"):
+        assert articles[article_id].author is None
+        assert articles[article_id].credentials is None
+
+
+def test_no_signature_text_leaks_into_answers(seed_corpus):
+    for article in seed_corpus.articles:
+        assert "Dr. " not in article.text
+        assert "Cardiothoracic Surgeon" not in article.text
+
+
+def test_teasers_are_marked_with_their_source(seed_corpus):
+    articles = by_id(seed_corpus)
+    dialysis = articles["mr-related-dialysis-risk"]
+    assert dialysis.kind == "teaser"
+    assert dialysis.source == "National Kidney Foundation"
+    assert dialysis.author is None  # an organisation is a source, not a person
+
+
+def test_disclaimer_is_page_metadata_not_an_article(seed_corpus):
+    assert len(seed_corpus.pages) == 1
+    page = seed_corpus.pages[0]
+    assert page.disclaimer.startswith("Important: This content reflects information")
+    assert not any("should not be used for medical advice" in a.text for a in seed_corpus.articles)
+
+
+def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, "utf-8")
+    return path
+
+
+GOOD = "---\nid: a1\ntitle: T\nauthor: Jane Roe\ncredentials: RN\n---\nSome text here.\n"
+
+
+@pytest.mark.parametrize("name,content,expected", [
+    ("no-front.md", "Just text\n", "no-front.md:1: expected a front-matter block"),
+    ("unclosed.md", "---\nid: x\ntitle: T\n", "unclosed.md:3: front-matter block is not closed"),
+    ("no-title.md", "---\nid: x\n---\ntext\n", "no-title.md:1: article 'x' has no 'title'"),
+    ("no-text.md", "---\nid: x\ntitle: T\n---\n\n", "no-text.md:1: article 'x' has no text"),
+    ("no-id.md", "---\ntitle: T\n---\ntext\n", "no-id.md:1: missing 'id'"),
+    ("bad-key.md", "---\nid: x\nauthr: Bob\n---\ntext\n", "bad-key.md:3: unknown field 'authr'"),
+    ("bad-line.md", "---\nid: x\njust words\n---\ntext\n", "bad-line.md:3: expected 'key: value'"),
+    ("bad-kind.md", "---\nid: x\ntitle: T\nkind: blog\n---\ntext\n", "unknown kind 'blog'"),
+    ("bad-url.md", "---\nid: x\ntitle: T\nurl: javascript:alert(1)\n---\ntext\n", "must start with http"),
+    ("empty.md", "", "empty.md:0: file is empty"),
+    ("latin1.md", "---\nid: x\ntitle: Caf\xe9\n---\ntext\n".encode("latin-1"), "latin1.md:3: not valid UTF-8"),
+    ("notes.txt", "hello", "unknown file type '.txt'"),
+])
+def test_malformed_files_are_reported_with_path_and_line(tmp_path, name, content, expected):
+    write(tmp_path, "good.md", GOOD)
+    write(tmp_path, name, content)
+    corpus = load_corpus([tmp_path])
+    messages = [str(e) for e in corpus.errors]
+    assert len(messages) == 1 and expected in messages[0], messages
+    assert [a.id for a in corpus.articles] == ["a1"]  # the rest of the batch still loads
+
+
+def test_duplicate_ids_are_reported(tmp_path):
+    write(tmp_path, "one.md", GOOD)
+    write(tmp_path, "two.md", GOOD)
+    corpus = load_corpus([tmp_path])
+    assert len(corpus.articles) == 1
+    assert "duplicate id 'a1'" in str(corpus.errors[0])
+    assert "two.md" in str(corpus.errors[0])
+
+
+def test_empty_author_means_unattributed_and_credentials_need_an_author(tmp_path):
+    write(tmp_path, "a.md", "---\nid: a\ntitle: T\nauthor:\n---\ntext\n")
+    write(tmp_path, "b.md", "---\nid: b\ntitle: T\ncredentials: MD\n---\ntext\n")
+    corpus = load_corpus([tmp_path])
+    assert corpus.articles[0].author is None
+    assert "credentials but no author" in str(corpus.errors[0])
+
+
+def test_readme_is_not_an_article(tmp_path):
+    write(tmp_path, "README.md", "# About this folder\n")
+    write(tmp_path, "a.md", GOOD)
+    corpus = load_corpus([tmp_path])
+    assert not corpus.errors and len(corpus.articles) == 1
