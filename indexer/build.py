@@ -17,6 +17,7 @@ import numpy as np
 
 from indexer.chunking import ChunkingConfig, chunk_article
 from indexer.embedding import DEFAULT_MODEL, Embedder
+from indexer.faults import checkpoint
 from indexer.models import Article, Page, Passage
 from indexer.store import IndexError_, IndexStore
 
@@ -72,6 +73,7 @@ def embed_passages(passages: Sequence[Passage], embedder: Embedder, store: Index
                 cache.put_many(new)  # saved per batch: an interrupted build keeps its work
                 found.update(new)
                 bar.update(len(batch))
+                checkpoint("embedding")
         finally:
             bar.close()
         matrix = np.stack([found[k] for k in keys]) if keys else \
@@ -122,10 +124,14 @@ def publish_articles(store: IndexStore, articles: Sequence[Article], pages: Sequ
     passages = [p for article in ordered for p in chunk_article(article, chunking)]
     vectors, embedded = embed_passages(passages, embedder, store, progress=progress)
     writer = store.new_generation(embedder.name, embedder.dimension)
-    writer.write(ordered, pages, passages, vectors,
-                 extra={"chunking": {"max_words": chunking.max_words,
-                                     "overlap_sentences": chunking.overlap_sentences}})
-    store.publish(writer)
+    try:
+        writer.write(ordered, pages, passages, vectors,
+                     extra={"chunking": {"max_words": chunking.max_words,
+                                         "overlap_sentences": chunking.overlap_sentences}})
+        store.publish(writer)
+    except BaseException:  # includes Ctrl-C: drop the half-written generation now
+        store.discard(writer)
+        raise
     report.generation = writer.name
     report.passages, report.embedded, report.reused = len(passages), embedded, len(passages) - embedded
     report.published = True

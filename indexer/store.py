@@ -32,6 +32,7 @@ from typing import Iterable, Iterator, Sequence
 import faiss
 import numpy as np
 
+from indexer.faults import checkpoint
 from indexer.models import Article, Page, Passage
 
 FORMAT_VERSION = 1
@@ -241,7 +242,9 @@ class GenerationWriter:
         if len(vectors):
             index.add(vectors)
         faiss.write_index(index, str(self.staging / VECTORS))
+        checkpoint("faiss-written")
         self._write_sqlite(articles, pages, passages)
+        checkpoint("sqlite-written")
         corpus_hash = hashlib.sha256(
             "".join(sorted(a.content_hash() for a in articles)).encode()).hexdigest()
         manifest = {
@@ -415,10 +418,14 @@ class IndexStore:
         except IndexError_ as err:
             shutil.rmtree(writer.staging, ignore_errors=True)
             raise IndexCorrupt(f"new generation refused, live index unchanged: {err}")
+        checkpoint("before-switch")
         os.rename(writer.staging, final)
         self._point_current_to(writer.name)
         self._prune()
         return Generation(final)
+
+    def discard(self, writer: GenerationWriter) -> None:
+        shutil.rmtree(writer.staging, ignore_errors=True)
 
     def rollback(self) -> str:
         current = self.current_name()

@@ -1,10 +1,8 @@
 """The real server (waitress, `python -m search_app`) on a loopback port."""
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -12,37 +10,13 @@ import urllib.request
 import pytest
 
 from indexer.config import PROJECT_ROOT
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.servers import free_port, running_server
 
 
 @pytest.fixture
 def server(seed_index_dir):
-    port = free_port()
-    env = dict(os.environ, HEARTSEARCH_INDEX_DIR=str(seed_index_dir), PYTHONPATH=str(PROJECT_ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "search_app", "--host", "127.0.0.1", "--port", str(port)],
-                            cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"server exited: {proc.stdout.read()}")
-        try:
-            urllib.request.urlopen(base + "/api/v1/health", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("server did not start in 120 s")
-    yield base
-    proc.terminate()
-    proc.wait(timeout=30)
+    with running_server(seed_index_dir) as base:
+        yield base
 
 
 def get(url):
