@@ -18,7 +18,7 @@ import numpy as np
 from indexer.chunking import ChunkingConfig, chunk_article
 from indexer.embedding import DEFAULT_MODEL, Embedder
 from indexer.faults import checkpoint
-from indexer.models import Article, Page, Passage
+from indexer.models import Article, Page, article_embed_text, embedding_key
 from indexer.store import IndexError_, IndexStore
 
 ProgressFactory = Callable[[int, str], "object"]
@@ -54,17 +54,20 @@ def _progress_bar(total: int, label: str):
     return tqdm(total=total, desc=label, unit="passage", disable=not sys.stderr.isatty() or total < 64)
 
 
-def embed_passages(passages: Sequence[Passage], embedder: Embedder, store: IndexStore,
-                   batch_size: int = 64, progress: ProgressFactory = _progress_bar) -> tuple[np.ndarray, int]:
-    """Vectors for `passages` in order: from the cache where the same text was
-    embedded before by the same model, otherwise from the model (and cached)."""
+def embed_texts(texts: Sequence[str], embedder: Embedder, store: IndexStore, label: str = "embedding",
+                batch_size: int = 64, progress: ProgressFactory = _progress_bar) -> tuple[np.ndarray, int]:
+    """Vectors for `texts` in order: from the cache where the same text was
+    embedded before by the same model, otherwise from the model (and cached).
+    Returns the matrix and how many texts the model had to embed."""
     cache = store.embedding_cache(embedder.dimension)
     try:
-        keys = [p.text_hash(embedder.name) for p in passages]
+        keys = [embedding_key(embedder.name, t) for t in texts]
         found = cache.get_many(keys)
-        missing = list(dict.fromkeys(k for k in keys if k not in found))
-        text_of = {k: p.embed_text for k, p in zip(keys, passages)}
-        bar = progress(len(missing), "embedding")
+        text_of = dict(zip(keys, texts))
+        # Longest first: batches of similar length waste less padding.
+        missing = sorted((k for k in dict.fromkeys(keys) if k not in found),
+                         key=lambda k: len(text_of[k]), reverse=True)
+        bar = progress(len(missing), label)
         try:
             for start in range(0, len(missing), batch_size):
                 batch = missing[start:start + batch_size]
@@ -122,10 +125,13 @@ def publish_articles(store: IndexStore, articles: Sequence[Article], pages: Sequ
 
     ordered = sorted(articles, key=lambda a: a.id)
     passages = [p for article in ordered for p in chunk_article(article, chunking)]
-    vectors, embedded = embed_passages(passages, embedder, store, progress=progress)
+    vectors, embedded = embed_texts([p.embed_text for p in passages], embedder, store,
+                                    "embedding passages", progress=progress)
+    article_vectors, embedded_articles = embed_texts([article_embed_text(a) for a in ordered], embedder,
+                                                     store, "embedding articles", progress=progress)
     writer = store.new_generation(embedder.name, embedder.dimension)
     try:
-        writer.write(ordered, pages, passages, vectors,
+        writer.write(ordered, pages, passages, vectors, article_vectors,
                      extra={"chunking": {"max_words": chunking.max_words,
                                          "overlap_sentences": chunking.overlap_sentences}})
         store.publish(writer)
@@ -133,7 +139,8 @@ def publish_articles(store: IndexStore, articles: Sequence[Article], pages: Sequ
         store.discard(writer)
         raise
     report.generation = writer.name
-    report.passages, report.embedded, report.reused = len(passages), embedded, len(passages) - embedded
+    report.passages, report.reused = len(passages), len(passages) - embedded
+    report.embedded = embedded + embedded_articles
     report.published = True
     report.seconds = time.perf_counter() - started
     return report

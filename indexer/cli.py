@@ -5,9 +5,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from indexer.config import DEFAULT_CORPUS_DIR, index_dir_from_env
+from indexer.config import DEFAULT_CORPUS_DIR, PROJECT_ROOT, index_dir_from_env
 from indexer.store import IndexBusy, IndexError_, IndexMissing, IndexStore
 
+DEFAULT_QUERIES = PROJECT_ROOT.parent / "shared" / "eval" / "dev-queries.jsonl"
 EXIT_OK, EXIT_INPUT_ERRORS, EXIT_USAGE, EXIT_INDEX = 0, 1, 2, 3
 
 DESCRIPTION = """\
@@ -90,6 +91,15 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
 
     p = sub.add_parser("verify", help="check that the index files agree; exit 3 if not")
+    _common(p)
+
+    p = sub.add_parser("eval", help="measure ranking quality (MRR@10, nDCG@10, Recall@10/50) per mode",
+                       description="Run a query set (JSON Lines: {\"query\": ..., \"relevant\": [ids]}) "
+                                   "against the index and print MRR@10, nDCG@10, Recall@10 and Recall@50 per "
+                                   "retrieval mode, for the whole set and its tuning and held-out halves.")
+    p.add_argument("--queries", default=str(DEFAULT_QUERIES), help=f"query set (default: {DEFAULT_QUERIES})")
+    p.add_argument("--modes", default="dense,lexical,hybrid,default", help="comma-separated modes")
+    p.add_argument("--out", default=None, metavar="FILE", help="write per-query ranks (JSON Lines) to FILE")
     _common(p)
 
     p = sub.add_parser("rollback", help="make the previous generation live again")
@@ -264,5 +274,13 @@ def cmd_rollback(args, store: IndexStore) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"build": cmd_build, "add": cmd_add, "sync": cmd_sync, "remove": cmd_remove,
+def cmd_eval(args, store: IndexStore) -> int:
+    # The searcher lives in search_app; evaluation measures it, so it is
+    # the one command that reaches across (lazily, only when asked).
+    from search_app.eval_cli import main as eval_main
+    args.index_dir_resolved = store.root
+    return eval_main(args)
+
+
+COMMANDS = {"eval": cmd_eval, "build": cmd_build, "add": cmd_add, "sync": cmd_sync, "remove": cmd_remove,
             "status": cmd_status, "verify": cmd_verify, "rollback": cmd_rollback}

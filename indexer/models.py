@@ -68,7 +68,16 @@ class Passage:
     sentences: tuple[str, ...] = field(default=())
 
     def text_hash(self, model_name: str) -> str:
-        """Key of this passage's embedding in the cache: the same text under
-        the same model never needs embedding twice."""
-        blob = f"{model_name}\0{self.embed_text}".encode("utf-8")
-        return hashlib.sha256(blob).hexdigest()
+        return embedding_key(model_name, self.embed_text)
+
+
+def embedding_key(model_name: str, text: str) -> str:
+    """Key of a text's embedding in the cache: the same text under the same
+    model never needs embedding twice."""
+    return hashlib.sha256(f"{model_name}\0{text}".encode("utf-8")).hexdigest()
+
+
+def article_embed_text(article: Article) -> str:
+    """What the whole-article vector is computed from (the model reads the
+    first 256 word pieces: the title and the opening of the text)."""
+    return f"{article.title}\n{article.text}"

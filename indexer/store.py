@@ -3,8 +3,9 @@
     <root>/CURRENT               name of the live generation (replaced atomically)
     <root>/generations/<name>/   one complete, immutable index:
         manifest.json            model, dimension, counts, corpus hash, checksums
-        vectors.faiss            normalised vectors, inner-product index
-        passages.sqlite          articles, passages (row id = vector id), pages
+        vectors.faiss            passage vectors (normalised, inner product); id = passage id
+        articles.faiss           whole-article vectors; id = article number
+        passages.sqlite          articles, passages, pages, lexical index (FTS5), vocabulary
     <root>/generations/.staging-*  a build in progress (removed if abandoned)
     <root>/embeddings.sqlite     cache of vectors keyed by model + text hash
     <root>/.lock                 held by the one writer at a time
@@ -18,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -34,17 +36,19 @@ import numpy as np
 
 from indexer.faults import checkpoint
 from indexer.models import Article, Page, Passage
+from indexer.text import stems as text_stems, words as text_words
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
+ARTICLE_VECTORS = "articles.faiss"
 METADATA = "passages.sqlite"
 KEEP_GENERATIONS = 3  # live + two to roll back to
 
 SCHEMA = """
 CREATE TABLE pages (id TEXT PRIMARY KEY, title TEXT NOT NULL, url TEXT, disclaimer TEXT);
 CREATE TABLE articles (
-    id TEXT PRIMARY KEY, kind TEXT NOT NULL, title TEXT NOT NULL, text TEXT NOT NULL,
+    id TEXT PRIMARY KEY, num INTEGER NOT NULL UNIQUE, kind TEXT NOT NULL, title TEXT NOT NULL, text TEXT NOT NULL,
     author TEXT, credentials TEXT, source TEXT, url TEXT, page_id TEXT,
     synonyms TEXT NOT NULL, content_hash TEXT NOT NULL, origin TEXT NOT NULL);
 CREATE TABLE passages (
@@ -52,6 +56,10 @@ CREATE TABLE passages (
     position INTEGER NOT NULL, text TEXT NOT NULL, embed_text TEXT NOT NULL,
     sentences TEXT NOT NULL, text_hash TEXT NOT NULL);
 CREATE INDEX passages_by_article ON passages(article_id, position);
+-- Lexical index over pre-stemmed words (indexer.text.stems), so index and
+-- query are cut and stemmed by the same code. rowid = passage id.
+CREATE VIRTUAL TABLE passages_fts USING fts5(body, synonyms, tokenize='unicode61');
+CREATE TABLE vocabulary (word TEXT PRIMARY KEY, count INTEGER NOT NULL) WITHOUT ROWID;
 """
 
 
@@ -140,10 +148,8 @@ class Generation:
         if self.manifest.get("format_version") != FORMAT_VERSION:
             raise IndexCorrupt(f"generation {path} has format {self.manifest.get('format_version')!r}, "
                                f"this code reads {FORMAT_VERSION}; rebuild with `python -m indexer build`")
-        try:
-            self.index = faiss.read_index(str(path / VECTORS))
-        except RuntimeError as err:
-            raise IndexCorrupt(f"generation {path}: {VECTORS} cannot be read ({str(err).splitlines()[0]})")
+        self.index = self._read_faiss(VECTORS)
+        self.article_index = self._read_faiss(ARTICLE_VECTORS)
         uri = f"file:{path / METADATA}?mode=ro&immutable=1"
         try:
             self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
@@ -152,11 +158,19 @@ class Generation:
             raise IndexCorrupt(f"generation {path}: {METADATA} cannot be read ({err})")
         self._lock = threading.Lock()
         expected = self.manifest.get("passages")
-        if not (self.index.ntotal == count == expected) or self.index.d != self.manifest.get("dimension"):
+        if not (self.index.ntotal == count == expected) or self.index.d != self.manifest.get("dimension") \
+                or self.article_index.ntotal != self.manifest.get("articles"):
             raise IndexCorrupt(
                 f"generation {path} disagrees with itself: manifest says {expected} passages of "
                 f"dimension {self.manifest.get('dimension')}, FAISS has {self.index.ntotal} of "
                 f"dimension {self.index.d}, SQLite has {count}")
+
+    def _read_faiss(self, filename: str):
+        try:
+            return faiss.read_index(str(self.path / filename))
+        except RuntimeError as err:
+            raise IndexCorrupt(f"generation {self.path}: {filename} cannot be read "
+                               f"({str(err).splitlines()[0]})")
 
     @property
     def model(self) -> str:
@@ -169,6 +183,42 @@ class Generation:
     def search(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         k = max(1, min(k, self.index.ntotal))
         return self.index.search(np.ascontiguousarray(vectors, dtype=np.float32), k)
+
+    def search_articles(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Whole-article vectors; ids are article numbers (see `article_ids`)."""
+        k = max(1, min(k, self.article_index.ntotal))
+        return self.article_index.search(np.ascontiguousarray(vectors, dtype=np.float32), k)
+
+    def lexical(self, terms: Sequence[str], k: int) -> list[tuple[int, float]]:
+        """BM25 over stemmed words: (passage id, score), best first. Terms are
+        quoted, so nothing a reader types is read as FTS5 syntax."""
+        terms = [t for t in dict.fromkeys(terms) if t]
+        if not terms:
+            return []
+        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        rows = self._query("SELECT rowid, -bm25(passages_fts, 1.0, 0.5) FROM passages_fts "
+                           "WHERE passages_fts MATCH ? ORDER BY bm25(passages_fts, 1.0, 0.5) LIMIT ?",
+                           (match, k))
+        return [(int(r[0]), float(r[1])) for r in rows]
+
+    @functools.cached_property
+    def article_ids(self) -> list[str]:
+        """Article id by article number."""
+        return [r[0] for r in self._query("SELECT id FROM articles ORDER BY num")]
+
+    @functools.cached_property
+    def passage_articles(self) -> np.ndarray:
+        """Article number of each passage, by passage id."""
+        rows = self._query("SELECT a.num FROM passages p JOIN articles a ON a.id = p.article_id ORDER BY p.id")
+        return np.array([r[0] for r in rows], dtype=np.int64)
+
+    @functools.cached_property
+    def vocabulary(self) -> dict[str, int]:
+        return dict(self._query("SELECT word, count FROM vocabulary"))
+
+    def passage_vectors(self, ids: Sequence[int]) -> np.ndarray:
+        return np.stack([self.index.reconstruct(int(i)) for i in ids]) if len(ids) else \
+            np.zeros((0, self.index.d), dtype=np.float32)
 
     def _query(self, sql: str, params: Sequence = ()) -> list[tuple]:
         with self._lock:
@@ -233,20 +283,19 @@ class GenerationWriter:
     def __init__(self, staging: Path, name: str, model: str, dimension: int):
         self.staging, self.name, self.model, self.dimension = staging, name, model, dimension
 
-    def write(self, articles: Sequence[Article], pages: Sequence[Page],
-              passages: Sequence[Passage], vectors: np.ndarray, extra: dict | None = None) -> dict:
-        if len(passages) != len(vectors):
-            raise ValueError(f"{len(passages)} passages but {len(vectors)} vectors")
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dimension)
-        index = faiss.IndexFlatIP(self.dimension)
-        if len(vectors):
-            index.add(vectors)
-        faiss.write_index(index, str(self.staging / VECTORS))
+    def write(self, articles: Sequence[Article], pages: Sequence[Page], passages: Sequence[Passage],
+              vectors: np.ndarray, article_vectors: np.ndarray, extra: dict | None = None) -> dict:
+        """Write everything; `article_vectors[i]` belongs to `articles[i]`."""
+        if len(passages) != len(vectors) or len(articles) != len(article_vectors):
+            raise ValueError("vectors do not match passages or articles")
+        self._write_faiss(VECTORS, vectors)
+        self._write_faiss(ARTICLE_VECTORS, article_vectors)
         checkpoint("faiss-written")
         self._write_sqlite(articles, pages, passages)
         checkpoint("sqlite-written")
         corpus_hash = hashlib.sha256(
             "".join(sorted(a.content_hash() for a in articles)).encode()).hexdigest()
+        files = (VECTORS, ARTICLE_VECTORS, METADATA)
         manifest = {
             "format_version": FORMAT_VERSION,
             "generation": self.name,
@@ -259,16 +308,23 @@ class GenerationWriter:
             "passages": len(passages),
             "corpus_hash": corpus_hash,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "checksums": {name: _sha256_file(self.staging / name) for name in (VECTORS, METADATA)},
+            "checksums": {name: _sha256_file(self.staging / name) for name in files},
             **(extra or {}),
         }
         tmp = self.staging / (MANIFEST + ".tmp")
         tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True), "utf-8")
         os.replace(tmp, self.staging / MANIFEST)
-        for name in (VECTORS, METADATA, MANIFEST):
+        for name in (*files, MANIFEST):
             with open(self.staging / name, "rb") as fh:
                 os.fsync(fh.fileno())
         return manifest
+
+    def _write_faiss(self, filename: str, vectors: np.ndarray) -> None:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dimension)
+        index = faiss.IndexFlatIP(self.dimension)
+        if len(vectors):
+            index.add(vectors)
+        faiss.write_index(index, str(self.staging / filename))
 
     def _write_sqlite(self, articles, pages, passages) -> None:
         db = sqlite3.connect(self.staging / METADATA)
@@ -277,15 +333,25 @@ class GenerationWriter:
             db.executemany("INSERT INTO pages VALUES (?,?,?,?)",
                            [(p.id, p.title, p.url, p.disclaimer) for p in pages])
             db.executemany(
-                "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                [(a.id, a.kind, a.title, a.text, a.author, a.credentials, a.source, a.url, a.page,
+                "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [(a.id, num, a.kind, a.title, a.text, a.author, a.credentials, a.source, a.url, a.page,
                   json.dumps(list(a.synonyms), ensure_ascii=False), a.content_hash(), a.origin)
-                 for a in articles])
+                 for num, a in enumerate(articles)])
             db.executemany(
                 "INSERT INTO passages VALUES (?,?,?,?,?,?,?)",
                 [(i, p.article_id, p.position, p.text, p.embed_text,
                   json.dumps(list(p.sentences), ensure_ascii=False), p.text_hash(self.model))
                  for i, p in enumerate(passages)])
+            synonyms_of = {a.id: " ".join(text_stems(" ; ".join(a.synonyms))) for a in articles}
+            db.executemany(
+                "INSERT INTO passages_fts(rowid, body, synonyms) VALUES (?,?,?)",
+                [(i, " ".join(text_stems(p.embed_text)), synonyms_of[p.article_id])
+                 for i, p in enumerate(passages)])
+            counts: dict[str, int] = {}
+            for a in articles:
+                for word in text_words(f"{a.title} {a.text} {' '.join(a.synonyms)}"):
+                    counts[word] = counts.get(word, 0) + 1
+            db.executemany("INSERT INTO vocabulary VALUES (?,?)", sorted(counts.items()))
             db.commit()
         finally:
             db.close()
@@ -327,9 +393,12 @@ class EmbeddingCache:
 class IndexStore:
     """A folder of generations with one live one."""
 
-    def __init__(self, root: Path | str):
+    def __init__(self, root: Path | str, cache_path: Path | None = None):
+        """`cache_path` puts the embedding cache elsewhere (e.g. shared by
+        several test or benchmark indexes of the same corpus)."""
         self.root = Path(root)
         self.generations_dir = self.root / "generations"
+        self.cache_path = Path(cache_path) if cache_path else self.root / "embeddings.sqlite"
 
     # -- reading
     def current_name(self) -> str | None:
@@ -397,8 +466,8 @@ class IndexStore:
         return removed
 
     def embedding_cache(self, dimension: int) -> EmbeddingCache:
-        self.root.mkdir(parents=True, exist_ok=True)
-        return EmbeddingCache(self.root / "embeddings.sqlite", dimension)
+        self.cache_path.parent.mkdir(parents=True, exist_ok=True)
+        return EmbeddingCache(self.cache_path, dimension)
 
     def new_generation(self, model: str, dimension: int) -> GenerationWriter:
         self.generations_dir.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,12 @@ CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'
                            "base-uri 'none'; frame-ancestors 'none'")
 
 
+def make_searcher(config: Config, embedder: Embedder | None = None) -> Searcher:
+    from search_app.glossary import Glossary
+    return Searcher(IndexStore(config.index_dir), embedder or load_embedder(), config.reload_interval,
+                    glossary=Glossary.load())
+
+
 def create_app(config: Config | None = None, embedder: Embedder | None = None) -> Flask:
     """Build the app. Opens the index now, so a missing index or one built
     with another model fails at start-up with a message naming the fix."""
@@ -21,8 +27,7 @@ def create_app(config: Config | None = None, embedder: Embedder | None = None) -
     app = Flask(__name__)
     app.config["HEARTSEARCH"] = config
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
-    embedder = embedder or load_embedder()
-    app.extensions["searcher"] = Searcher(IndexStore(config.index_dir), embedder, config.reload_interval)
+    app.extensions["searcher"] = make_searcher(config, embedder)
 
     from search_app.api import api
     from search_app.web import web

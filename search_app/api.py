@@ -6,7 +6,7 @@ from werkzeug.exceptions import HTTPException
 
 from search_app.errors import api_error
 from search_app.results import result_to_dict
-from search_app.searcher import QueryError, normalise_query
+from search_app.searcher import MODES, QueryError, normalise_query
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -23,13 +23,51 @@ def parse_k(raw: object, default: int, maximum: int) -> int:
     return k
 
 
+MAX_OFFSET = 1000
+
+
+def parse_offset(raw: object) -> int:
+    if raw is None or raw == "":
+        return 0
+    try:
+        offset = int(str(raw).strip())
+    except ValueError:
+        raise QueryError("invalid_offset", f"offset must be a whole number from 0 to {MAX_OFFSET}.", "offset")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise QueryError("invalid_offset", f"offset must be from 0 to {MAX_OFFSET}.", "offset")
+    return offset
+
+
+def parse_mode(raw: object) -> str | None:
+    if raw is None or raw == "":
+        return None
+    if raw not in MODES:
+        raise QueryError("invalid_mode", f"mode must be one of {', '.join(MODES)}.", "mode")
+    return str(raw)
+
+
+def parse_bool(raw: object, name: str, default: bool) -> bool:
+    if raw is None or raw == "":
+        return default
+    value = str(raw).strip().lower()
+    if value in ("1", "true", "yes"):
+        return True
+    if value in ("0", "false", "no"):
+        return False
+    raise QueryError(f"invalid_{name}", f"{name} must be true or false.", name)
+
+
 @api.get("/search")
 def search():
     config = current_app.config["HEARTSEARCH"]
-    query = normalise_query(request.args.get("q", ""), config.max_query_chars)
-    k = parse_k(request.args.get("k"), config.default_k, config.max_k)
-    result = current_app.extensions["searcher"].search(query, k)
-    return result_to_dict(result, k)
+    args = request.args
+    query = normalise_query(args.get("q", ""), config.max_query_chars)
+    k = parse_k(args.get("k"), config.default_k, config.max_k)
+    offset = parse_offset(args.get("offset"))
+    mode = parse_mode(args.get("mode"))
+    group = parse_bool(args.get("group"), "group", True)
+    result = current_app.extensions["searcher"].search(query, k, offset=offset, mode=mode, group=group)
+    return result_to_dict(result, k, offset)
 
 
 @api.get("/health")

@@ -1,4 +1,12 @@
-"""Query → ranked passages with attribution, from the live index generation.
+"""Query → ranked articles (or passages) with attribution, from the live
+index generation.
+
+Three retrievers feed one ranking: dense passages (the query vector against
+title-prefixed passages, an article scored by its best passage plus a share
+of its second), dense whole articles, and lexical BM25 over stemmed words.
+Reciprocal-rank fusion merges their article rankings. `mode` picks dense,
+lexical or hybrid (all three); settings were chosen with `make eval` on one
+half of the dev queries and reported on the other (see docs/quality.md).
 
 The searcher holds one `Generation` at a time. Every request takes a
 reference to the current one at its start and uses only that, so a new
@@ -7,12 +15,21 @@ response ever mixes two generations.
 """
 from __future__ import annotations
 
+import json
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+
+import numpy as np
 
 from indexer.embedding import Embedder
 from indexer.store import Generation, IndexError_, IndexStore, PassageRecord
+from indexer.text import stem, words
+from search_app.intent import query_needs, title_need
+from search_app.query import QueryOptions, QueryPlan, corpus_synonym_table, plan_query
+from search_app.spelling import SpellingCorrector
+
+MODES = ("hybrid", "dense", "lexical")
 
 
 class IndexMismatch(IndexError_):
@@ -27,20 +44,41 @@ class QueryError(ValueError):
         self.code, self.message, self.field = code, message, field
 
 
+@dataclass(frozen=True)
+class RankingSettings:
+    """Tuned on the first half of the dev queries (docs/quality.md)."""
+
+    mode: str = "hybrid"
+    candidates: int = 100          # depth of each retriever's list
+    rrf_k: float = 10.0            # reciprocal-rank fusion constant
+    second_passage_share: float = 0.0  # article = best passage (+ this share of the second)
+    weight_dense_passages: float = 1.0
+    weight_dense_articles: float = 1.0
+    weight_lexical: float = 1.0
+    weight_expanded: float = 1.0   # the dense ranking of the glossary-expanded query
+    prefer_asked_need: bool = True # within a topic, favour the article answering the asked need
+    query: QueryOptions = field(default_factory=QueryOptions)
+
+
 @dataclass
 class Hit:
     rank: int
-    score: float
+    score: float                   # fused score (comparable within one response only)
+    similarity: float | None       # cosine of the best passage to the query, when known
     passage: PassageRecord
+    matched_sentence: int | None   # index into passage.sentences
+    other_passages: list[int] = field(default_factory=list)
 
 
 @dataclass
 class SearchResult:
     query: str
+    plan: QueryPlan
+    mode: str
     hits: list[Hit]
+    total: int                     # how many articles (or passages) matched at all
     generation: str
     took_ms: float
-    total_passages: int
 
 
 def normalise_query(raw: object, max_chars: int) -> str:
@@ -58,13 +96,50 @@ def normalise_query(raw: object, max_chars: int) -> str:
     return cleaned
 
 
+def rrf(rankings: list[tuple[list[int], float]], k: float) -> dict[int, float]:
+    """Reciprocal-rank fusion of (ranked ids, weight) lists."""
+    fused: dict[int, float] = {}
+    for ranked, weight in rankings:
+        for rank, item in enumerate(ranked):
+            fused[item] = fused.get(item, 0.0) + weight / (k + rank + 1)
+    return fused
+
+
+def matched_sentence(passage: PassageRecord, query_stems: set[str]) -> int | None:
+    """The sentence sharing most query words (stemmed); None if none does."""
+    best, best_overlap = None, 0
+    for i, sentence in enumerate(passage.sentences):
+        overlap = len({stem(w) for w in words(sentence)} & query_stems)
+        if overlap > best_overlap:
+            best, best_overlap = i, overlap
+    return best
+
+
+class _GenerationHelpers:
+    """Per-generation lookups built on first use (spelling, synonyms)."""
+
+    def __init__(self, generation: Generation, glossary):
+        protected = frozenset(glossary.lay_words) if glossary is not None and \
+            hasattr(glossary, "lay_words") else frozenset()
+        self.speller = SpellingCorrector(generation.vocabulary, protected)
+        rows = generation._query("SELECT title, synonyms FROM articles WHERE synonyms != '[]'")
+        self.synonyms = corpus_synonym_table([(t, tuple(json.loads(s))) for t, s in rows])
+        rows = generation._query("SELECT title, url FROM articles ORDER BY num")
+        self.article_need = [title_need(title) for title, _ in rows]
+        self.article_family = [url for _, url in rows]  # one source page = one topic family
+
+
 class Searcher:
-    def __init__(self, store: IndexStore, embedder: Embedder, reload_interval: float = 2.0):
+    def __init__(self, store: IndexStore, embedder: Embedder, reload_interval: float = 2.0,
+                 settings: RankingSettings = RankingSettings(), glossary=None):
         self.store, self.embedder, self.reload_interval = store, embedder, reload_interval
+        self.settings, self.glossary = settings, glossary
         self._lock = threading.Lock()
         self._generation = self._open_checked()
+        self._helpers: tuple[str, _GenerationHelpers] | None = None
         self._checked_at = time.monotonic()
 
+    # ---------------------------------------------------------------- generations
     def _open_checked(self) -> Generation:
         generation = self.store.open_current()
         if generation.model != self.embedder.name or generation.manifest["dimension"] != self.embedder.dimension:
@@ -91,17 +166,156 @@ class Searcher:
                             pass  # keep serving the last good generation
         return self._generation
 
-    def search(self, query: str, k: int = 10) -> SearchResult:
+    def _helpers_for(self, generation: Generation) -> _GenerationHelpers:
+        cached = self._helpers
+        if cached is None or cached[0] != generation.name:
+            cached = (generation.name, _GenerationHelpers(generation, self.glossary))
+            self._helpers = cached
+        return cached[1]
+
+    def plan(self, query: str, generation: Generation | None = None,
+             options: QueryOptions | None = None) -> QueryPlan:
+        generation = generation or self.generation
+        helpers = self._helpers_for(generation)
+        return plan_query(query, options or self.settings.query, helpers.speller, self.glossary,
+                          helpers.synonyms)
+
+    # ---------------------------------------------------------------- search
+    def search(self, query: str, k: int = 10, offset: int = 0, mode: str | None = None,
+               group: bool = True, settings: RankingSettings | None = None) -> SearchResult:
         started = time.perf_counter()
+        settings = settings or self.settings
+        mode = mode or settings.mode
+        if mode not in MODES:
+            raise QueryError("invalid_mode", f"mode must be one of {', '.join(MODES)}.", "mode")
         generation = self.generation  # one generation for the whole request
-        vector = self.embedder.encode([query])
-        scores, ids = generation.search(vector, k)
-        records = generation.passages(ids[0])
-        hits = [Hit(rank=i + 1, score=float(score), passage=records[int(pid)])
-                for i, (score, pid) in enumerate(zip(scores[0], ids[0])) if int(pid) in records]
-        return SearchResult(query=query, hits=hits, generation=generation.name,
-                            took_ms=(time.perf_counter() - started) * 1000,
-                            total_passages=generation.passage_count)
+        plan = self.plan(query, generation, settings.query)
+        texts = [plan.corrected] + ([plan.dense_text] if plan.dense_text != plan.corrected else [])
+        vector = self.embedder.encode(texts) if mode != "lexical" else None
+        ranked, passage_for, fused = self._rank(generation, plan, vector, mode, settings, group)
+        page = ranked[offset:offset + k]
+        hits = self._hits(generation, plan, vector, page, passage_for, offset, group)
+        for hit, item in zip(hits, page):
+            hit.score = fused[item]
+        return SearchResult(query=query, plan=plan, mode=mode, hits=hits, total=len(ranked),
+                            generation=generation.name, took_ms=(time.perf_counter() - started) * 1000)
+
+    def _rank(self, generation: Generation, plan: QueryPlan, vector, mode: str,
+              settings: RankingSettings, group: bool):
+        """Fused ranking of article numbers (or passage ids when not grouping),
+        and for each article its best passage so far (passage id → score)."""
+        depth = settings.candidates
+        passage_article = generation.passage_articles
+        rankings: list[tuple[list[int], float]] = []
+        best_passage: dict[int, tuple[int, float]] = {}  # article num -> (passage id, cosine)
+
+        for query_number, (vec, weight) in enumerate(self._dense_queries(vector, settings)):
+            scores, ids = generation.search(vec, depth)
+            dense = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+            article_score: dict[int, list[float]] = {}
+            for pid, score in dense:
+                num = int(passage_article[pid])
+                article_score.setdefault(num, []).append(score)
+                if query_number == 0 and num not in best_passage:
+                    best_passage[num] = (pid, score)
+            if group:
+                share = settings.second_passage_share
+                combined = {n: s[0] + share * (s[1] if len(s) > 1 else 0.0) for n, s in article_score.items()}
+                rankings.append((sorted(combined, key=combined.get, reverse=True),
+                                 weight * settings.weight_dense_passages))
+                a_scores, a_ids = generation.search_articles(vec, depth)
+                rankings.append(([int(i) for i in a_ids[0] if i >= 0], weight * settings.weight_dense_articles))
+            else:
+                rankings.append(([pid for pid, _ in dense], weight * settings.weight_dense_passages))
+
+        if mode != "dense":
+            lexical = generation.lexical(plan.lexical_terms, depth)
+            if group:
+                order = list(dict.fromkeys(int(passage_article[pid]) for pid, _ in lexical))
+                for pid, _ in lexical:
+                    best_passage.setdefault(int(passage_article[pid]), (pid, None))
+            else:
+                order = [pid for pid, _ in lexical]
+            weight = settings.weight_lexical if mode == "hybrid" else 1.0
+            rankings.append((order, weight))
+
+        fused = rrf(rankings, settings.rrf_k)
+        ranked = sorted(fused, key=lambda i: (-fused[i], i))
+        needs = query_needs(plan.text) if group and settings.prefer_asked_need else set()
+        if needs:
+            ranked = self._prefer_asked_need(generation, ranked, needs, fused)
+        return ranked, best_passage, fused
+
+    def _prefer_asked_need(self, generation: Generation, ranked: list[int], needs: set[str],
+                           fused: dict[int, float]) -> list[int]:
+        """Within a family of articles on one topic (same source page), move
+        the member answering the asked need up to where the family first
+        appears. Other topics keep their places, so a need cue never pulls
+        in an article about something else."""
+        helpers = self._helpers_for(generation)
+        family, need = helpers.article_family, helpers.article_need
+        preferred: dict[str, int] = {}
+        for item in ranked:
+            if need[item] in needs and family[item] is not None:
+                preferred.setdefault(family[item], item)
+        reordered, placed = [], set()
+        for item in ranked:
+            if item in placed:
+                continue
+            favourite = preferred.get(family[item]) if family[item] is not None else None
+            if favourite is not None and favourite not in placed and need[item] not in needs:
+                fused[favourite] = max(fused[favourite], fused[item])
+                reordered.append(favourite)
+                placed.add(favourite)
+            reordered.append(item)
+            placed.add(item)
+        return reordered
+
+    @staticmethod
+    def _dense_queries(vector, settings: RankingSettings):
+        """The reader's own words and, when the plan added clinical terms, the
+        expanded query, each its own ranking: the first keeps precision, the
+        second brings in articles only the clinical words reach."""
+        if vector is None:
+            return []
+        queries = [(vector[:1], 1.0)]
+        if len(vector) > 1:
+            queries.append((vector[1:2], settings.weight_expanded))
+        return queries
+
+    def _hits(self, generation: Generation, plan: QueryPlan, vector, page: list[int],
+              best_passage: dict[int, tuple[int, float | None]], offset: int, group: bool) -> list[Hit]:
+        if group:
+            chosen = {num: self._best_passage_of(generation, num, vector, best_passage) for num in page}
+            ids = [chosen[num][0] for num in page]
+        else:
+            ids = list(page)
+        records = generation.passages(ids)
+        hits = []
+        for position, item in enumerate(page):
+            pid = chosen[item][0] if group else item
+            similarity = chosen[item][1] if group else None
+            record = records[pid]
+            if similarity is None and vector is not None:
+                similarity = float(generation.passage_vectors([pid])[0] @ vector[0])
+            others = [p.id for p in generation.article_passages(record.article_id) if p.id != pid] \
+                if group and record.passage_count > 1 else []
+            hits.append(Hit(rank=offset + position + 1, score=0.0, similarity=similarity, passage=record,
+                            matched_sentence=matched_sentence(record, plan.highlight_stems),
+                            other_passages=others))
+        return hits
+
+    def _best_passage_of(self, generation: Generation, article_num: int, vector,
+                         best_passage: dict[int, tuple[int, float | None]]) -> tuple[int, float | None]:
+        known = best_passage.get(article_num)
+        if known is not None and known[1] is not None:
+            return known
+        passage_ids = np.flatnonzero(generation.passage_articles == article_num)
+        if vector is None:
+            return known if known is not None else (int(passage_ids[0]), None)
+        sims = generation.passage_vectors(passage_ids) @ vector[0]
+        best = int(np.argmax(sims))
+        return int(passage_ids[best]), float(sims[best])
 
     def disclaimers(self) -> list[str]:
         return [p.disclaimer for p in self.generation.pages() if p.disclaimer]

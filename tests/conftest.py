@@ -62,3 +62,30 @@ def app(seed_index_dir, embedder):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+def require_shared(path: Path) -> None:
+    if not path.exists():
+        pytest.skip(f"shared data not found at {path} (tests that need ../shared/ are skipped)")
+
+
+@pytest.fixture(scope="session")
+def medquad_index_dir(tmp_path_factory, embedder) -> Path:
+    """The 954-article NIH corpus, indexed once per session with the real
+    model. Embeddings are cached under data/cache/ (git-ignored) keyed by
+    model and text, so a second local run only rebuilds the index files."""
+    require_shared(MEDQUAD)
+    corpus = load_corpus([MEDQUAD])
+    assert not corpus.errors, corpus.errors[:3]
+    root = tmp_path_factory.mktemp("medquad-index")
+    store = IndexStore(root, cache_path=PROJECT_ROOT / "data" / "cache" / "medquad-embeddings.sqlite")
+    with store.lock():
+        publish_articles(store, corpus.articles, corpus.pages, embedder)
+    return root
+
+
+@pytest.fixture(scope="session")
+def medquad_searcher(medquad_index_dir, embedder):
+    from search_app import make_searcher
+    from search_app.config import Config
+    return make_searcher(Config(index_dir=medquad_index_dir), embedder)

@@ -99,7 +99,8 @@ def test_corrupt_new_generation_is_refused_before_the_switch(writable_index, see
     store = IndexStore(writable_index)
     before = store.current_name()
     writer = store.new_generation(embedder.name, embedder.dimension)
-    writer.write(seed_corpus.articles, [], [], np.zeros((0, 384), dtype=np.float32))
+    writer.write(seed_corpus.articles, [], [], np.zeros((0, 384), dtype=np.float32),
+                 np.zeros((len(seed_corpus.articles), 384), dtype=np.float32))
     (writer.staging / "vectors.faiss").write_bytes(b"not a faiss file")
     with pytest.raises(IndexCorrupt, match="refused"):
         store.publish(writer)
@@ -135,4 +136,4 @@ def test_sqlite_and_faiss_disagreeing_is_detected(writable_index):
 def test_manifest_is_json_with_checksums(seed_index_dir):
     store = IndexStore(seed_index_dir)
     manifest = json.loads((seed_index_dir / "generations" / store.current_name() / "manifest.json").read_text())
-    assert set(manifest["checksums"]) == {"vectors.faiss", "passages.sqlite"}
+    assert set(manifest["checksums"]) == {"vectors.faiss", "articles.faiss", "passages.sqlite"}

@@ -31,7 +31,7 @@ def test_long_article_splits_with_one_sentence_overlap_and_keeps_every_sentence(
     assert len(passages) > 1
     assert [p.position for p in passages] == list(range(len(passages)))
     for p in passages:
-        assert len(p.text.split()) <= 40
+        assert len(p.text.split()) <= 40 + 40 // 3
     for before, after in zip(passages, passages[1:]):
         assert before.sentences[-1] == after.sentences[0]  # the overlap
     covered = {s for p in passages for s in p.sentences}
@@ -48,3 +48,10 @@ def test_passages_fit_the_model_window_on_the_real_corpus(embedder, seed_corpus)
     for art in seed_corpus.articles:
         for p in chunk_article(art):
             assert embedder.count_tokens(p.embed_text) <= embedder.max_tokens, p.embed_text[:80]
+
+
+def test_a_short_tail_is_folded_into_the_passage_before():
+    sentences = [f"Sentence number {i} has exactly seven words." for i in range(6)] + ["Call 911."]
+    passages = chunk_article(article(" ".join(sentences)), ChunkingConfig(max_words=42))
+    assert len(passages) == 1 or passages[-1].sentences[-1] == "Call 911."
+    assert all(len(p.text.split()) > 5 for p in passages)

@@ -1,0 +1,58 @@
+"""Spelling correction and query planning, on small vocabularies."""
+from search_app.query import PhraseTable, QueryOptions, corpus_synonym_table, plan_query
+from search_app.searcher import rrf
+from search_app.spelling import SpellingCorrector
+
+VOCAB = {"heart": 500, "murmur": 20, "arrhythmia": 40, "mitral": 30, "valve": 80, "hearth": 2,
+         "swollen": 12, "ankles": 9, "tummy": 1}
+
+
+def test_misspellings_are_corrected_to_frequent_corpus_words():
+    speller = SpellingCorrector(VOCAB)
+    assert speller.correct_word("hart") == "heart"          # not the rarer "hearth"
+    assert speller.correct_word("murmer") == "murmur"
+    assert speller.correct_word("arrythmia") == "arrhythmia"
+    assert speller.correct_word("swolen") == "swollen"
+
+
+def test_known_short_stop_and_protected_words_are_left_alone():
+    speller = SpellingCorrector(VOCAB, protected=frozenset({"afib"}))
+    assert speller.correct_word("heart") is None     # already a corpus word
+    assert speller.correct_word("zebra") is None     # nothing near it in the corpus
+    assert speller.correct_word("bp") is None        # too short
+    assert speller.correct_word("afib") is None      # a glossary word
+    assert speller.correct_word("which") is None     # stop word
+
+
+def test_plan_corrects_then_expands_for_both_retrievers():
+    speller = SpellingCorrector(VOCAB)
+    synonyms = PhraseTable({"mini stroke": ("Transient ischemic attack",)})
+    plan = plan_query("my hart had a mini-stroke", speller=speller, synonyms=synonyms)
+    assert plan.corrections == {"hart": "heart"}
+    assert plan.expansions == ["Transient ischemic attack"]
+    assert plan.dense_text == "my heart had a mini stroke (Transient ischemic attack)"
+    assert {"heart", "hart", "transient", "ischem", "attack"} <= set(plan.lexical_terms)
+
+
+def test_options_switch_pieces_off():
+    speller = SpellingCorrector(VOCAB)
+    plan = plan_query("hart", QueryOptions(spelling=False), speller=speller)
+    assert plan.corrections == {} and plan.dense_text == "hart"
+
+
+def test_corpus_synonyms_point_to_the_topic_and_skip_ambiguous_ones():
+    table = corpus_synonym_table([
+        ("What is TIA?", ("Transient ischemic attack", "Mini-stroke", "TIA")),
+        ("What is AF?", ("Atrial fibrillation", "AF", "Irregular heartbeat")),
+        ("What is arrhythmia?", ("Arrhythmia", "Irregular heartbeat")),
+    ])
+    assert table.expansions("had a mini stroke") == ["Transient ischemic attack"]
+    assert table.expansions("tia") == []                  # too short to trust
+    assert table.expansions("irregular heartbeat") == []  # names two topics
+
+
+def test_reciprocal_rank_fusion():
+    fused = rrf([([1, 2, 3], 1.0), ([3, 1], 0.5)], k=5)
+    assert fused[1] == 1 / 6 + 0.5 / 7
+    assert fused[3] == 1 / 8 + 0.5 / 6
+    assert sorted(fused, key=fused.get, reverse=True) == [1, 3, 2]
