@@ -18,7 +18,7 @@ QUERY_CUES: dict[str, str] = {
     "symptoms": r"symptom|signs?\b|feel(s|ing)? like|what does .* feel|how do (i|you) know if|warning sign",
     "causes": r"\bcaus|\bwhy (do|does|did|is|are|would)|\breason|\btrigger|what makes|\bleads? to\b",
     "treatment": r"\btreat|\bcure|\bfix\b|\bmedicine|\bmedication|\bdrugs?\b|\bpills?\b|\bsurgery|\bmanag"
-                 r"|\bget rid|\btherap|what (can|should) (i|you|we) do|\bhelp with|\bstop (it|them|my)",
+                 r"|\bget rid|\btherap|what (can|should) (i|you|we) do|\bwhat to do\b|\bhelp with|\bstop (it|them|my)",
     "prevention": r"\bprevent|\bavoid|\bkeep .* from|\bstop .* from|\blower (my|the|your) (risk|chance)"
                   r"|\breduce (my|the|your) (risk|chance)|\bprotect",
     "diagnosis": r"\btest(s|ed|ing)?\b|\bdiagnos|\bscan\b|\bcheck(ed)? for|\bdetect|\bfind out if|\bexam\b",

@@ -15,6 +15,7 @@ response ever mixes two generations.
 """
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -27,7 +28,7 @@ from indexer.store import Generation, IndexError_, IndexStore, PassageRecord
 from indexer.text import stem, words
 from search_app.intent import query_needs, title_need
 from search_app.query import QueryOptions, QueryPlan, corpus_synonym_table, plan_query
-from search_app.spelling import SpellingCorrector
+from search_app.spelling import SpellingCorrector, load_english_words
 
 MODES = ("hybrid", "dense", "lexical")
 
@@ -115,13 +116,18 @@ def matched_sentence(passage: PassageRecord, query_stems: set[str]) -> int | Non
     return best
 
 
+@functools.lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    return load_english_words()
+
+
 class _GenerationHelpers:
     """Per-generation lookups built on first use (spelling, synonyms)."""
 
     def __init__(self, generation: Generation, glossary):
         protected = frozenset(glossary.lay_words) if glossary is not None and \
             hasattr(glossary, "lay_words") else frozenset()
-        self.speller = SpellingCorrector(generation.vocabulary, protected)
+        self.speller = SpellingCorrector(generation.vocabulary, protected, english_words())
         rows = generation._query("SELECT title, synonyms FROM articles WHERE synonyms != '[]'")
         self.synonyms = corpus_synonym_table([(t, tuple(json.loads(s))) for t, s in rows])
         rows = generation._query("SELECT title, url FROM articles ORDER BY num")

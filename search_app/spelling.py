@@ -3,25 +3,37 @@
 
 Only words the corpus has never seen are touched, and only when a corpus
 word is within one edit (two for long words); the most frequent such word
-wins. A word the reader spelled right but the corpus lacks is left alone
-unless a near neighbour exists, which is why short words are never changed.
+wins. A real English word the corpus lacks ("went") is left alone, unless
+it sits one edit from one of the corpus's most common words ("hart" next to
+"heart"): then it is almost surely a typo. Short words are never changed.
 """
 from __future__ import annotations
 
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
+from pathlib import Path
+
 from indexer.text import STOP_WORDS
 
 MIN_LENGTH = 4
+ENGLISH_WORDS_FILE = Path(__file__).parent / "data" / "english_words.txt"
+COMMON_IN_CORPUS = 500  # a corpus word this frequent may replace a real English word one edit away
+
+
+def load_english_words(path: Path = ENGLISH_WORDS_FILE) -> frozenset[str]:
+    return frozenset(line.strip() for line in path.read_text("utf-8").splitlines()
+                     if line.strip() and not line.startswith("#"))
 
 
 class SpellingCorrector:
-    def __init__(self, vocabulary: dict[str, int], protected: frozenset[str] = frozenset()):
+    def __init__(self, vocabulary: dict[str, int], protected: frozenset[str] = frozenset(),
+                 english: frozenset[str] = frozenset()):
         # Words seen once may themselves be typos in the corpus; don't suggest them.
         self._counts = {w: c for w, c in vocabulary.items() if w.isalpha()}
         self._choices = [w for w, c in self._counts.items() if c >= 2 and len(w) >= MIN_LENGTH - 1]
         self._protected = protected
+        self._english = english
 
     def correct_word(self, word: str) -> str | None:
         """The corrected word, or None when the word should stay as it is."""
@@ -33,8 +45,10 @@ class SpellingCorrector:
                                      score_cutoff=max_edits, limit=8)
         if not candidates:
             return None
-        best = min(candidates, key=lambda c: (c[1], -self._counts[c[0]]))
-        return best[0]
+        best, distance, _ = min(candidates, key=lambda c: (c[1], -self._counts[c[0]]))
+        if word in self._english and not (distance == 1 and self._counts[best] >= COMMON_IN_CORPUS):
+            return None
+        return best
 
     def corrections(self, words: list[str]) -> dict[str, str]:
         found = {}

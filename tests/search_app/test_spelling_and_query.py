@@ -56,3 +56,10 @@ def test_reciprocal_rank_fusion():
     assert fused[1] == 1 / 6 + 0.5 / 7
     assert fused[3] == 1 / 8 + 0.5 / 6
     assert sorted(fused, key=fused.get, reverse=True) == [1, 3, 2]
+
+
+def test_real_english_words_are_not_typos_unless_next_to_a_very_common_corpus_word():
+    vocab = {"want": 40, "heart": 5000}
+    speller = SpellingCorrector(vocab, english=frozenset({"went", "hart"}))
+    assert speller.correct_word("went") is None       # a real word; "want" is not that common
+    assert speller.correct_word("hart") == "heart"    # a real word, but one edit from a top word
