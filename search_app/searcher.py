@@ -21,6 +21,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 
+import faiss
 import numpy as np
 
 from indexer.embedding import Embedder
@@ -140,6 +141,10 @@ class Searcher:
                  settings: RankingSettings = RankingSettings(), glossary=None):
         self.store, self.embedder, self.reload_interval = store, embedder, reload_interval
         self.settings, self.glossary = settings, glossary
+        # One query is a small scan: OpenMP's thread team costs more than it
+        # saves (measured ~2x slower with 2 threads on 2 cores), and a server
+        # runs several requests at once anyway.
+        faiss.omp_set_num_threads(1)
         self._lock = threading.Lock()
         self._generation = self._open_checked()
         self._helpers: tuple[str, _GenerationHelpers] | None = None
