@@ -12,9 +12,14 @@ from pathlib import Path
 
 from indexer.models import Article, Page
 from indexer.sources.base import CorpusError, Importer
+from indexer.sources.jsonl import JsonlImporter
 from indexer.sources.markdown import MarkdownImporter
+from indexer.sources.medquad_xml import MedquadXmlImporter
+from indexer.sources.qa_page import QaPageImporter
 
-IMPORTERS: dict[str, Importer] = {imp.name: imp for imp in (MarkdownImporter(),)}
+IMPORTERS: dict[str, Importer] = {
+    imp.name: imp for imp in (MarkdownImporter(), JsonlImporter(), MedquadXmlImporter(), QaPageImporter())
+}
 
 # Files in a corpus folder that are documentation, not articles.
 IGNORED_NAMES = {"README.md", "readme.md", "LICENSE", "LICENSE.md"}

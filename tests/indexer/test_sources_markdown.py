@@ -78,7 +78,7 @@ GOOD = "---\nid: a1\ntitle: T\nauthor: Jane Roe\ncredentials: RN\n---\nSome text
     ("bad-url.md", "---\nid: x\ntitle: T\nurl: javascript:alert(1)\n---\ntext\n", "must start with http"),
     ("empty.md", "", "empty.md:0: file is empty"),
     ("latin1.md", "---\nid: x\ntitle: Caf\xe9\n---\ntext\n".encode("latin-1"), "latin1.md:3: not valid UTF-8"),
-    ("notes.txt", "hello", "unknown file type '.txt'"),
+    ("notes.docx", "hello", "unknown file type '.docx'"),
 ])
 def test_malformed_files_are_reported_with_path_and_line(tmp_path, name, content, expected):
     write(tmp_path, "good.md", GOOD)
