@@ -7,7 +7,10 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help install install-browser run index serve test clean
+MEDQUAD := ../shared/corpora/medquad-heart.jsonl
+DEV_QUERIES := ../shared/eval/dev-queries.jsonl
+
+.PHONY: help install install-browser run index serve test eval clean
 
 help:
 	@echo "make run      install, build the index from corpus/ if needed, serve on http://127.0.0.1:8000"
@@ -15,6 +18,7 @@ help:
 	@echo "make install  create .venv with the pinned requirements"
 	@echo "make index    (re)build the index from corpus/ (only changed articles are embedded)"
 	@echo "make serve    serve the existing index with waitress"
+	@echo "make eval     ranking quality (MRR@10, nDCG@10, Recall@10/50) on the shared dev queries"
 
 install: $(VENV)/.installed
 
@@ -35,6 +39,13 @@ run: index serve
 
 test: install
 	$(PY) -m pytest
+
+# Ranking quality on the shared NIH corpus and dev queries (see docs/quality.md).
+eval: install
+	@if [ ! -f $(MEDQUAD) ] || [ ! -f $(DEV_QUERIES) ]; then \
+		echo "make eval needs $(MEDQUAD) and $(DEV_QUERIES); not found, nothing to do"; exit 0; fi; \
+	$(PY) -m indexer build $(MEDQUAD) --index-dir data/medquad-index && \
+	$(PY) -m indexer eval --index-dir data/medquad-index --queries $(DEV_QUERIES) --out data/eval-ranks.jsonl
 
 clean:
 	rm -rf data .pytest_cache tests/artifacts
