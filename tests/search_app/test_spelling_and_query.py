@@ -27,7 +27,8 @@ def test_known_short_stop_and_protected_words_are_left_alone():
 def test_plan_corrects_then_expands_for_both_retrievers():
     speller = SpellingCorrector(VOCAB)
     synonyms = PhraseTable({"mini stroke": ("Transient ischemic attack",)})
-    plan = plan_query("my hart had a mini-stroke", speller=speller, synonyms=synonyms)
+    plan = plan_query("my hart had a mini-stroke", QueryOptions(synonyms=True), speller=speller,
+                      synonyms=synonyms)
     assert plan.corrections == {"hart": "heart"}
     assert plan.expansions == ["Transient ischemic attack"]
     assert plan.dense_text == "my heart had a mini stroke (Transient ischemic attack)"
