@@ -214,6 +214,16 @@ class Generation:
         return np.array([r[0] for r in rows], dtype=np.int64)
 
     @functools.cached_property
+    def _article_starts(self) -> np.ndarray:
+        # Passages are stored grouped by article, in article-number order.
+        return np.searchsorted(self.passage_articles, np.arange(len(self.article_ids) + 1))
+
+    def passage_range(self, article_num: int) -> tuple[int, int]:
+        """Passage ids [start, end) of one article."""
+        starts = self._article_starts
+        return int(starts[article_num]), int(starts[article_num + 1])
+
+    @functools.cached_property
     def vocabulary(self) -> dict[str, int]:
         return dict(self._query("SELECT word, count FROM vocabulary"))
 

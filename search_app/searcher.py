@@ -32,6 +32,7 @@ from search_app.query import QueryOptions, QueryPlan, corpus_synonym_table, plan
 from search_app.spelling import SpellingCorrector, load_english_words
 
 MODES = ("hybrid", "dense", "lexical")
+WORD_MATCH_BONUS = 0.1  # per distinct query word in a passage, when choosing which passage to show
 
 
 class IndexMismatch(IndexError_):
@@ -203,9 +204,9 @@ class Searcher:
         plan = self.plan(query, generation, settings.query)
         texts = [plan.corrected] + ([plan.dense_text] if plan.dense_text != plan.corrected else [])
         vector = self.embedder.encode(texts) if mode != "lexical" else None
-        ranked, passage_for, fused = self._rank(generation, plan, vector, mode, settings, group)
+        ranked, fused = self._rank(generation, plan, vector, mode, settings, group)
         page = ranked[offset:offset + k]
-        hits = self._hits(generation, plan, vector, page, passage_for, offset, group)
+        hits = self._hits(generation, plan, vector, page, offset, group)
         for hit, item in zip(hits, page):
             hit.score = fused[item]
         return SearchResult(query=query, plan=plan, mode=mode, hits=hits, total=len(ranked),
@@ -213,22 +214,19 @@ class Searcher:
 
     def _rank(self, generation: Generation, plan: QueryPlan, vector, mode: str,
               settings: RankingSettings, group: bool):
-        """Fused ranking of article numbers (or passage ids when not grouping),
-        and for each article its best passage so far (passage id → score)."""
+        """Fused ranking of article numbers (or passage ids when not grouping)
+        and the fused scores."""
         depth = settings.candidates
         passage_article = generation.passage_articles
         rankings: list[tuple[list[int], float]] = []
-        best_passage: dict[int, tuple[int, float]] = {}  # article num -> (passage id, cosine)
 
-        for query_number, (vec, weight) in enumerate(self._dense_queries(vector, settings)):
+        for vec, weight in self._dense_queries(vector, settings):
             scores, ids = generation.search(vec, depth)
             dense = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
             article_score: dict[int, list[float]] = {}
             for pid, score in dense:
                 num = int(passage_article[pid])
                 article_score.setdefault(num, []).append(score)
-                if query_number == 0 and num not in best_passage:
-                    best_passage[num] = (pid, score)
             if group:
                 share = settings.second_passage_share
                 combined = {n: s[0] + share * (s[1] if len(s) > 1 else 0.0) for n, s in article_score.items()}
@@ -243,8 +241,6 @@ class Searcher:
             lexical = generation.lexical(plan.lexical_terms, depth)
             if group:
                 order = list(dict.fromkeys(int(passage_article[pid]) for pid, _ in lexical))
-                for pid, _ in lexical:
-                    best_passage.setdefault(int(passage_article[pid]), (pid, None))
             else:
                 order = [pid for pid, _ in lexical]
             weight = settings.weight_lexical if mode == "hybrid" else 1.0
@@ -255,7 +251,7 @@ class Searcher:
         needs = query_needs(plan.text) if group and settings.prefer_asked_need else set()
         if needs:
             ranked = self._prefer_asked_need(generation, ranked, needs, fused)
-        return ranked, best_passage, fused
+        return ranked, fused
 
     def _prefer_asked_need(self, generation: Generation, ranked: list[int], needs: set[str],
                            fused: dict[int, float]) -> list[int]:
@@ -295,38 +291,36 @@ class Searcher:
         return queries
 
     def _hits(self, generation: Generation, plan: QueryPlan, vector, page: list[int],
-              best_passage: dict[int, tuple[int, float | None]], offset: int, group: bool) -> list[Hit]:
+              offset: int, group: bool) -> list[Hit]:
         if group:
-            chosen = {num: self._best_passage_of(generation, num, vector, best_passage) for num in page}
-            ids = [chosen[num][0] for num in page]
-        else:
-            ids = list(page)
-        records = generation.passages(ids)
-        hits = []
-        for position, item in enumerate(page):
-            pid = chosen[item][0] if group else item
-            similarity = chosen[item][1] if group else None
-            record = records[pid]
-            if similarity is None and vector is not None:
-                similarity = float(generation.passage_vectors([pid])[0] @ vector[0])
-            others = [p.id for p in generation.article_passages(record.article_id) if p.id != pid] \
-                if group and record.passage_count > 1 else []
-            hits.append(Hit(rank=offset + position + 1, score=0.0, similarity=similarity, passage=record,
-                            matched_sentence=matched_sentence(record, plan.highlight_stems),
-                            other_passages=others))
-        return hits
+            return [self._article_hit(generation, plan, vector, num, offset + i + 1)
+                    for i, num in enumerate(page)]
+        records = generation.passages(page)
+        sims = generation.passage_vectors(page) @ vector[0] if vector is not None and page else None
+        return [Hit(rank=offset + i + 1, score=0.0, passage=records[pid],
+                    similarity=None if sims is None else float(sims[i]),
+                    matched_sentence=matched_sentence(records[pid], plan.highlight_stems))
+                for i, pid in enumerate(page)]
 
-    def _best_passage_of(self, generation: Generation, article_num: int, vector,
-                         best_passage: dict[int, tuple[int, float | None]]) -> tuple[int, float | None]:
-        known = best_passage.get(article_num)
-        if known is not None and known[1] is not None:
-            return known
-        passage_ids = np.flatnonzero(generation.passage_articles == article_num)
-        if vector is None:
-            return known if known is not None else (int(passage_ids[0]), None)
-        sims = generation.passage_vectors(passage_ids) @ vector[0]
-        best = int(np.argmax(sims))
-        return int(passage_ids[best]), float(sims[best])
+    def _article_hit(self, generation: Generation, plan: QueryPlan, vector, article_num: int,
+                     rank: int) -> Hit:
+        """The article's passage to show: closest to the query, nudged towards
+        passages that contain the query's words. Without the nudge a passage
+        that is a bare list of terms can win on its (embedded) title alone."""
+        ids = list(range(*generation.passage_range(article_num)))
+        records = generation.passages(ids)
+        sims = generation.passage_vectors(ids) @ vector[0] if vector is not None else np.zeros(len(ids))
+        query_stems = plan.highlight_stems
+
+        def overlap(pid: int) -> int:
+            return len({stem(w) for w in words(records[pid].text)} & query_stems)
+
+        scores = [float(sims[i]) + WORD_MATCH_BONUS * overlap(pid) for i, pid in enumerate(ids)]
+        best = int(np.argmax(scores))  # ties go to the earliest passage
+        record = records[ids[best]]
+        return Hit(rank=rank, score=0.0, similarity=float(sims[best]) if vector is not None else None,
+                   passage=record, matched_sentence=matched_sentence(record, query_stems),
+                   other_passages=[pid for pid in ids if pid != ids[best]])
 
     def disclaimers(self) -> list[str]:
         return [p.disclaimer for p in self.generation.pages() if p.disclaimer]

@@ -95,3 +95,16 @@ def test_paging_continues_where_the_first_page_stopped(medquad_searcher):
     both = medquad_searcher.search("stroke", k=10)
     assert ids(first) + ids(second) == ids(both)
     assert [h.rank for h in second.hits] == [6, 7, 8, 9, 10]
+
+
+def test_the_whole_nih_file_is_searchable_with_its_sources(medquad_searcher):
+    generation = medquad_searcher.generation
+    assert generation.manifest["articles"] == 954
+    by_source = generation.counts_by_source()
+    assert by_source["National Heart, Lung, and Blood Institute (NHLBI)"] == 272
+    hit = medquad_searcher.search("what is angina", k=1).hits[0]
+    assert hit.passage.source.startswith("National Heart, Lung, and Blood Institute") or \
+        "(" in hit.passage.source  # an NIH organisation, named in full
+    assert hit.passage.author is None  # MedQuAD names no person; none is invented
+    assert hit.passage.article_url.startswith(("https://", "http://"))
+    assert "angina" in hit.passage.text.lower()  # the shown passage is about what was asked
