@@ -427,6 +427,17 @@ class IndexStore:
             return None
         return name or None
 
+    def open_generation(self, name: str, verify: bool = False) -> Generation:
+        """Open one generation; with `verify`, also compare every file with
+        the checksums in its manifest (reads them all once)."""
+        generation = Generation(self.generations_dir / name)
+        if verify:
+            problems = generation.verify_checksums()
+            if problems:
+                generation.close()
+                raise IndexCorrupt(f"generation {name} is damaged: {'; '.join(problems)}")
+        return generation
+
     def open_current(self) -> Generation:
         name = self.current_name()
         if name is None:

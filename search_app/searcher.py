@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -25,12 +26,13 @@ import faiss
 import numpy as np
 
 from indexer.embedding import Embedder
-from indexer.store import Generation, IndexError_, IndexStore, PassageRecord
+from indexer.store import Generation, IndexCorrupt, IndexError_, IndexStore, PassageRecord
 from indexer.text import stem, words
 from search_app.intent import query_needs, title_need
 from search_app.query import QueryOptions, QueryPlan, corpus_synonym_table, plan_query
 from search_app.spelling import SpellingCorrector, load_english_words
 
+log = logging.getLogger(__name__)
 MODES = ("hybrid", "dense", "lexical")
 WORD_MATCH_BONUS = 0.1  # per distinct query word in a passage, when choosing which passage to show
 
@@ -147,13 +149,36 @@ class Searcher:
         # runs several requests at once anyway.
         faiss.omp_set_num_threads(1)
         self._lock = threading.Lock()
-        self._generation = self._open_checked()
+        self._generation = self._open_at_start()
         self._helpers: tuple[str, _GenerationHelpers] | None = None
         self._checked_at = time.monotonic()
 
     # ---------------------------------------------------------------- generations
-    def _open_checked(self) -> Generation:
-        generation = self.store.open_current()
+    def _open_at_start(self) -> Generation:
+        """The live generation, or, if it is damaged, the newest intact
+        earlier one (with a warning): readers keep getting answers while an
+        editor repairs or rolls back. No intact generation: a clear error."""
+        try:
+            return self._open_checked()
+        except IndexCorrupt as damage:
+            current = self.store.current_name() or ""
+            for name in reversed([n for n in self.store.generation_names() if n < current]):
+                try:
+                    generation = self._open_checked(name)
+                except IndexCorrupt:
+                    continue
+                log.warning("%s; serving the earlier generation %s instead", damage, name)
+                return generation
+            raise IndexCorrupt(f"{damage}; no earlier generation is intact either. Rebuild with "
+                               f"`python -m indexer build --force` (or `make index`)") from None
+
+    def _open_checked(self, name: str | None = None) -> Generation:
+        name = name or self.store.current_name()
+        if name is None:
+            self.store.open_current()  # raises IndexMissing with the command to run
+        if not (self.store.generations_dir / name).is_dir():
+            return self.store.open_current()  # raises IndexCorrupt naming the fix
+        generation = self.store.open_generation(name, verify=True)
         if generation.model != self.embedder.name or generation.manifest["dimension"] != self.embedder.dimension:
             raise IndexMismatch(
                 f"the index at {self.store.root} was built with model {generation.model!r} "
