@@ -32,6 +32,8 @@ _stemmer = Stemmer.Stemmer("english")
 
 def fold(text: str) -> str:
     """Lower-case and strip accents ("Español" and "Espanol" meet)."""
+    if text.isascii():  # the common case, and 50x cheaper
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).replace("’", "'")
 
