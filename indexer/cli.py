@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from indexer.config import DEFAULT_CORPUS_DIR, PROJECT_ROOT, index_dir_from_env
-from indexer.store import IndexBusy, IndexError_, IndexMissing, IndexStore
+from indexer.store import IndexBusy, IndexCorrupt, IndexError_, IndexMissing, IndexStore
 
 DEFAULT_QUERIES = PROJECT_ROOT.parent / "shared" / "eval" / "dev-queries.jsonl"
 EXIT_OK, EXIT_INPUT_ERRORS, EXIT_USAGE, EXIT_INDEX = 0, 1, 2, 3
@@ -146,10 +146,19 @@ def _publish(store: IndexStore, args, articles, pages, force: bool = False) -> i
     return EXIT_OK
 
 
-def _live_articles(store: IndexStore):
+def _live_articles(store: IndexStore, tolerate_damage: bool = False):
+    """The live generation's articles and pages. A build that replaces the
+    whole set can start over from a damaged or older-format index; an add or
+    remove cannot, since it would lose what it cannot read."""
     try:
         live = store.open_current()
     except IndexMissing:
+        return [], []
+    except IndexCorrupt as err:
+        if not tolerate_damage:
+            raise IndexCorrupt(f"{err}; rebuild the whole index first "
+                               f"(`python -m indexer build PATH...`)") from None
+        print(f"warning: {err}; building a complete new generation", file=sys.stderr)
         return [], []
     try:
         return live.articles(), live.pages()
@@ -175,7 +184,7 @@ def _replace_set(args, store: IndexStore) -> int:
         return EXIT_INPUT_ERRORS
     with store.lock(args.wait):
         store.clean_leftovers()
-        live_articles, live_pages = _live_articles(store)
+        live_articles, live_pages = _live_articles(store, tolerate_damage=True)
         broken = {str(err.path) for err in corpus.errors}
         found = {a.id for a in corpus.articles}
         kept = [a for a in live_articles

@@ -38,7 +38,7 @@ from indexer.faults import checkpoint
 from indexer.models import Article, Page, Passage
 from indexer.text import stems as text_stems, words as text_words
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 ARTICLE_VECTORS = "articles.faiss"
@@ -51,7 +51,8 @@ CREATE TABLE pages (id TEXT PRIMARY KEY, title TEXT NOT NULL, url TEXT, disclaim
 CREATE TABLE articles (
     id TEXT PRIMARY KEY, num INTEGER NOT NULL UNIQUE, kind TEXT NOT NULL, title TEXT NOT NULL, text TEXT NOT NULL,
     author TEXT, credentials TEXT, source TEXT, url TEXT, page_id TEXT,
-    synonyms TEXT NOT NULL, content_hash TEXT NOT NULL, origin TEXT NOT NULL);
+    synonyms TEXT NOT NULL, content_hash TEXT NOT NULL, origin TEXT NOT NULL,
+    passages INTEGER NOT NULL);
 CREATE TABLE passages (
     id INTEGER PRIMARY KEY, article_id TEXT NOT NULL REFERENCES articles(id),
     position INTEGER NOT NULL, text TEXT NOT NULL, embed_text TEXT NOT NULL,
@@ -119,8 +120,7 @@ class PassageRecord:
 
 _PASSAGE_SELECT = """
 SELECT p.id, p.article_id, p.position, p.text, p.sentences, a.title, a.kind, a.url,
-       a.author, a.credentials, a.source, a.page_id,
-       (SELECT COUNT(*) FROM passages q WHERE q.article_id = a.id)
+       a.author, a.credentials, a.source, a.page_id, a.passages
 FROM passages p JOIN articles a ON a.id = p.article_id
 """
 
@@ -148,7 +148,7 @@ class Generation:
             raise IndexCorrupt(f"generation {path}: {MANIFEST} is not valid JSON ({err})")
         if self.manifest.get("format_version") != FORMAT_VERSION:
             raise IndexCorrupt(f"generation {path} has format {self.manifest.get('format_version')!r}, "
-                               f"this code reads {FORMAT_VERSION}; rebuild with `python -m indexer build`")
+                               f"this code reads {FORMAT_VERSION}; rebuild with `python -m indexer build` (or `make index`)")
         self.index = self._read_faiss(VECTORS)
         self.article_index = self._read_faiss(ARTICLE_VECTORS)
         uri = f"file:{path / METADATA}?mode=ro&immutable=1"
@@ -341,10 +341,14 @@ class GenerationWriter:
             db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + SCHEMA)
             db.executemany("INSERT INTO pages VALUES (?,?,?,?)",
                            [(p.id, p.title, p.url, p.disclaimer) for p in pages])
+            per_article: dict[str, int] = {}
+            for p in passages:
+                per_article[p.article_id] = per_article.get(p.article_id, 0) + 1
             db.executemany(
-                "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [(a.id, num, a.kind, a.title, a.text, a.author, a.credentials, a.source, a.url, a.page,
-                  json.dumps(list(a.synonyms), ensure_ascii=False), a.content_hash(), a.origin)
+                  json.dumps(list(a.synonyms), ensure_ascii=False), a.content_hash(), a.origin,
+                  per_article.get(a.id, 0))
                  for num, a in enumerate(articles)])
             db.executemany(
                 "INSERT INTO passages VALUES (?,?,?,?,?,?,?)",

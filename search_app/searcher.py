@@ -15,6 +15,7 @@ response ever mixes two generations.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -84,6 +85,7 @@ class SearchResult:
     total: int                     # how many articles (or passages) matched at all
     generation: str
     took_ms: float
+    timings_ms: dict[str, float] = field(default_factory=dict)  # per stage
 
 
 def normalise_query(raw: object, max_chars: int) -> str:
@@ -99,6 +101,15 @@ def normalise_query(raw: object, max_chars: int) -> str:
     if len(cleaned) > max_chars:
         raise QueryError("query_too_long", f"The query is longer than {max_chars} characters.", "q")
     return cleaned
+
+
+@contextlib.contextmanager
+def _timed(timings: dict[str, float], stage: str):
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = timings.get(stage, 0.0) + (time.perf_counter() - started) * 1000
 
 
 def rrf(rankings: list[tuple[list[int], float]], k: float) -> dict[int, float]:
@@ -226,25 +237,31 @@ class Searcher:
         if mode not in MODES:
             raise QueryError("invalid_mode", f"mode must be one of {', '.join(MODES)}.", "mode")
         generation = self.generation  # one generation for the whole request
-        plan = self.plan(query, generation, settings.query)
-        texts = [plan.corrected] + ([plan.dense_text] if plan.dense_text != plan.corrected else [])
-        vector = self.embedder.encode(texts) if mode != "lexical" else None
-        ranked, fused = self._rank(generation, plan, vector, mode, settings, group)
+        timings: dict[str, float] = {}
+        with _timed(timings, "plan"):
+            plan = self.plan(query, generation, settings.query)
+        with _timed(timings, "encode"):
+            texts = [plan.corrected] + ([plan.dense_text] if plan.dense_text != plan.corrected else [])
+            vector = self.embedder.encode(texts) if mode != "lexical" else None
+        ranked, fused = self._rank(generation, plan, vector, mode, settings, group, timings)
         page = ranked[offset:offset + k]
-        hits = self._hits(generation, plan, vector, page, offset, group)
+        with _timed(timings, "fetch"):
+            hits = self._hits(generation, plan, vector, page, offset, group)
         for hit, item in zip(hits, page):
             hit.score = fused[item]
         return SearchResult(query=query, plan=plan, mode=mode, hits=hits, total=len(ranked),
-                            generation=generation.name, took_ms=(time.perf_counter() - started) * 1000)
+                            generation=generation.name, took_ms=(time.perf_counter() - started) * 1000,
+                            timings_ms=timings)
 
     def _rank(self, generation: Generation, plan: QueryPlan, vector, mode: str,
-              settings: RankingSettings, group: bool):
+              settings: RankingSettings, group: bool, timings: dict[str, float]):
         """Fused ranking of article numbers (or passage ids when not grouping)
         and the fused scores."""
         depth = settings.candidates
         passage_article = generation.passage_articles
         rankings: list[tuple[list[int], float]] = []
 
+        dense_started = time.perf_counter()
         for vec, weight in self._dense_queries(vector, settings):
             scores, ids = generation.search(vec, depth)
             dense = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
@@ -262,8 +279,10 @@ class Searcher:
             else:
                 rankings.append(([pid for pid, _ in dense], weight * settings.weight_dense_passages))
 
+        timings["dense"] = (time.perf_counter() - dense_started) * 1000
         if mode != "dense":
-            lexical = generation.lexical(plan.lexical_terms, depth)
+            with _timed(timings, "lexical"):
+                lexical = generation.lexical(plan.lexical_terms, depth)
             if group:
                 order = list(dict.fromkeys(int(passage_article[pid]) for pid, _ in lexical))
             else:
@@ -271,11 +290,13 @@ class Searcher:
             weight = settings.weight_lexical if mode == "hybrid" else 1.0
             rankings.append((order, weight))
 
+        fusion_started = time.perf_counter()
         fused = rrf(rankings, settings.rrf_k)
         ranked = sorted(fused, key=lambda i: (-fused[i], i))
         needs = query_needs(plan.text) if group and settings.prefer_asked_need else set()
         if needs:
             ranked = self._prefer_asked_need(generation, ranked, needs, fused)
+        timings["fusion"] = (time.perf_counter() - fusion_started) * 1000
         return ranked, fused
 
     def _prefer_asked_need(self, generation: Generation, ranked: list[int], needs: set[str],
@@ -318,8 +339,13 @@ class Searcher:
     def _hits(self, generation: Generation, plan: QueryPlan, vector, page: list[int],
               offset: int, group: bool) -> list[Hit]:
         if group:
-            return [self._article_hit(generation, plan, vector, num, offset + i + 1)
-                    for i, num in enumerate(page)]
+            ranges = [list(range(*generation.passage_range(num))) for num in page]
+            all_ids = [pid for ids in ranges for pid in ids]
+            records = generation.passages(all_ids)  # one query for the whole page
+            sims = dict(zip(all_ids, generation.passage_vectors(all_ids) @ vector[0])) \
+                if vector is not None and all_ids else {}
+            return [self._article_hit(ids, records, sims, plan, offset + i + 1)
+                    for i, ids in enumerate(ranges)]
         records = generation.passages(page)
         sims = generation.passage_vectors(page) @ vector[0] if vector is not None and page else None
         return [Hit(rank=offset + i + 1, score=0.0, passage=records[pid],
@@ -327,25 +353,22 @@ class Searcher:
                     matched_sentence=matched_sentence(records[pid], plan.highlight_stems))
                 for i, pid in enumerate(page)]
 
-    def _article_hit(self, generation: Generation, plan: QueryPlan, vector, article_num: int,
-                     rank: int) -> Hit:
+    @staticmethod
+    def _article_hit(ids: list[int], records: dict, sims: dict, plan: QueryPlan, rank: int) -> Hit:
         """The article's passage to show: closest to the query, nudged towards
         passages that contain the query's words. Without the nudge a passage
         that is a bare list of terms can win on its (embedded) title alone."""
-        ids = list(range(*generation.passage_range(article_num)))
-        records = generation.passages(ids)
-        sims = generation.passage_vectors(ids) @ vector[0] if vector is not None else np.zeros(len(ids))
         query_stems = plan.highlight_stems
 
-        def overlap(pid: int) -> int:
-            return len({stem(w) for w in words(records[pid].text)} & query_stems)
+        def score(pid: int) -> float:
+            overlap = len({stem(w) for w in words(records[pid].text)} & query_stems)
+            return float(sims.get(pid, 0.0)) + WORD_MATCH_BONUS * overlap
 
-        scores = [float(sims[i]) + WORD_MATCH_BONUS * overlap(pid) for i, pid in enumerate(ids)]
-        best = int(np.argmax(scores))  # ties go to the earliest passage
-        record = records[ids[best]]
-        return Hit(rank=rank, score=0.0, similarity=float(sims[best]) if vector is not None else None,
+        best = max(ids, key=lambda pid: (score(pid), -pid))  # ties go to the earliest passage
+        record = records[best]
+        return Hit(rank=rank, score=0.0, similarity=float(sims[best]) if sims else None,
                    passage=record, matched_sentence=matched_sentence(record, query_stems),
-                   other_passages=[pid for pid in ids if pid != ids[best]])
+                   other_passages=[pid for pid in ids if pid != best])
 
     def disclaimers(self) -> list[str]:
         return [p.disclaimer for p in self.generation.pages() if p.disclaimer]
