@@ -16,6 +16,7 @@ help:
 	@echo "make run      install, build the index from corpus/ if needed, serve on http://127.0.0.1:8000"
 	@echo "make test     install and run the test suite"
 	@echo "make install  create .venv with the pinned requirements"
+	@echo "make install-browser  Debian's chromium (apt, only if missing) + Python Playwright, for the browser tests"
 	@echo "make index    (re)build the index from corpus/ (only changed articles are embedded)"
 	@echo "make serve    serve the existing index with waitress"
 	@echo "make eval     ranking quality (MRR@10, nDCG@10, Recall@10/50) on the shared dev queries"
@@ -37,7 +38,19 @@ serve: install
 
 run: index serve
 
-test: install
+# The browser tests drive Debian's chromium with Python Playwright; never
+# `playwright install` (no browser download). apt runs only if chromium is missing.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+
+install-browser: install
+	@if [ ! -x $(CHROMIUM) ]; then \
+		echo "installing chromium with apt-get"; \
+		$(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver; \
+	fi
+	$(PIP) install --quiet --disable-pip-version-check playwright==$$(sed -n 's/^playwright==//p' requirements.txt)
+
+test: install install-browser
 	$(PY) -m pytest
 
 # Ranking quality on the shared NIH corpus and dev queries (see docs/quality.md).

@@ -2,6 +2,8 @@
 import re
 import shutil
 
+import pytest
+
 from indexer.build import publish_articles
 from indexer.models import Article
 from indexer.store import IndexStore
@@ -39,7 +41,8 @@ def test_query_is_kept_in_the_box_and_empty_query_is_a_friendly_message(client):
     assert 'value="leaky valve"' in html
     response = client.get("/?q=+++")
     assert response.status_code == 400
-    assert "Type a question" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert "Type a question" in html and "Try asking" in html and "leaky heart valve" in html
 
 
 def test_page_never_shows_a_stack_trace(client):
@@ -62,9 +65,165 @@ def test_hostile_text_in_articles_and_queries_is_escaped(seed_index_dir, embedde
         publish_articles(store, generation.articles() + [evil], generation.pages(), embedder)
     client = create_app(Config(index_dir=index), embedder=embedder).test_client()
     html = client.get('/?q=<script>alert(1)</script> leaky valve onerror').get_data(as_text=True)
-    assert "&lt;script&gt;alert(&#39;t&#39;)&lt;/script&gt;" in html
-    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in html
-    assert "&lt;b&gt;Mallory&lt;/b&gt;" in html
-    assert not re.search(r"<script|<img|<b>M", html)
+    # Query words inside the hostile text are marked up piece by piece; the
+    # text between the marks is still escaped.
+    text = re.sub(r'</?(?:strong class="term"|strong|mark class="match"|mark)>', "", html)
+    assert "&lt;script&gt;alert(&#39;t&#39;)&lt;/script&gt;" in text
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in text
+    assert "&lt;b&gt;Mallory&lt;/b&gt;" in text
+    assert 'value="&lt;script&gt;alert(1)&lt;/script&gt; leaky valve onerror"' in html
+    assert 'href="https://example.org/?a=&#34;&gt;&lt;script&gt;" rel="noopener noreferrer"' in html
+    assert not re.search(r"<script|<img|<b>M|onerror=\"", html)
     csp = client.get("/").headers["Content-Security-Policy"]
     assert "default-src 'none'" in csp and "unsafe-inline" not in csp
+
+
+# ---------------------------------------------------------------- results in detail
+
+def first_result(html: str) -> str:
+    return html.split('<li class="result">')[1].split("</li>\n        \n")[0]
+
+
+def test_matched_sentence_is_highlighted_and_query_words_marked(client):
+    html = client.get("/?q=valvular+heart+disease+rheumatic+fever+Marfan").get_data(as_text=True)
+    first = first_result(html)
+    match = re.search(r'<mark class="match">(.*?)</mark>', first, re.S).group(1)
+    assert "Marfan" in match and "rheumatic" in match  # the sentence sharing most query words
+    assert '<strong class="term">Marfan</strong>' in first
+    assert '<strong class="term">rheumatic</strong>' in first and '<strong class="term">fever</strong>' in first
+
+
+def test_more_from_this_article_lists_its_other_passages_without_javascript(client):
+    html = client.get("/?q=mitral+valve+surgery+repair+leaflets").get_data(as_text=True)
+    assert '<details class="more">' in html and "<summary>More from this article" in html
+    block = html.split('<details class="more">')[1].split("</details>")[0]
+    assert block.count("<li value=") >= 1
+
+
+def test_page_has_landmarks_labels_headings_and_no_script_or_inline_style(client):
+    response = client.get("/?q=leaky+heart+valve")
+    html = response.get_data(as_text=True)
+    for needle in ('<html lang="en">', '<header class="site">', '<main id="main"', '<footer class="site">',
+                   'role="search"', '<label for="q">', 'id="q" name="q"', '<h1', 'href="#main"',
+                   'name="viewport"'):
+        assert needle in html, needle
+    assert "<script" not in html and "<style" not in html and 'style="' not in html
+    assert not re.search(r'(?:src|href)="(?:https?:)?//', html.split("<main")[0])  # no CDN, no web font
+    assert "@import" not in client.get("/static/style.css").get_data(as_text=True)
+    assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_disclaimer_is_on_every_state_of_the_page(client):
+    for url in ("/", "/?q=leaky+heart+valve", "/?q=tax+return+deadline", "/?q=+", "/?q=" + "x" * 600):
+        html = client.get(url).get_data(as_text=True)
+        assert 'class="disclaimer-bar"' in html and "not medical advice" in html, url
+
+
+# ---------------------------------------------------------------- helpful states
+
+def test_landing_page_shows_example_questions_as_links(client):
+    html = client.get("/").get_data(as_text=True)
+    assert 'href="/?q=leaky+heart+valve"' in html
+    assert '<li class="result">' not in html and "No good match" not in html
+
+
+def test_off_topic_queries_say_no_good_match_instead_of_showing_unrelated_text(client):
+    for query in ("how do I bake sourdough bread", "best football team", "tax return deadline"):
+        response = client.get("/", query_string={"q": query})
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert "No good match for" in html and "not showing unrelated text" in html, query
+        assert '<li class="result">' not in html and "mitral" not in html.lower().split("<main")[1].split(
+            "questions that work well")[0], query
+        assert "Questions that work well" in html  # suggestions to rephrase
+
+
+def test_on_topic_queries_just_above_the_threshold_still_get_results(client):
+    # "systole diastole jet" is the lowest-scoring on-topic query measured (0.290)
+    html = client.get("/?q=systole+diastole+jet").get_data(as_text=True)
+    assert '<li class="result">' in html and "No good match" not in html
+
+
+def test_a_search_failure_is_a_human_sentence_not_a_stack_trace(app, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("faiss exploded: /secret/path")
+    monkeypatch.setattr(app.extensions["searcher"], "search", broken)
+    response = app.test_client().get("/?q=leaky+heart+valve")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "the search is not working right now" in html
+    assert "Traceback" not in html and "RuntimeError" not in html and "/secret/path" not in html
+    assert 'value="leaky heart valve"' in html  # the reader's words are not lost
+
+
+# ---------------------------------------------------------------- emergency notice
+
+def test_emergency_query_shows_the_call_notice_above_the_results(client):
+    html = client.get("/?q=crushing+chest+pain+right+now").get_data(as_text=True)
+    assert '<section class="urgent" role="alert"' in html
+    notice = html.split('<section class="urgent"')[1].split("</section>")[0]
+    assert "call emergency services" in notice and "911" in notice and "112" in notice
+    assert "a heart attack" in notice
+    assert html.index('class="urgent"') < html.index('class="results-section"')
+    html = client.get("/?q=his+face+is+drooping+and+speech+is+slurred").get_data(as_text=True)
+    assert 'role="alert"' in html and "a stroke" in html.split('<section class="urgent"')[1]
+
+
+def test_emergency_notice_shows_even_when_nothing_matches(client):
+    html = client.get("/?q=my+husband+is+not+breathing").get_data(as_text=True)
+    assert '<section class="urgent" role="alert"' in html and "start\n        CPR" in html
+
+
+def test_general_questions_get_no_emergency_notice(client):
+    for query in ("what are the symptoms of a heart attack", "chest pain causes", "stroke risk factors",
+                  "how to prevent a stroke"):
+        html = client.get("/", query_string={"q": query}).get_data(as_text=True)
+        assert 'class="urgent"' not in html, query
+
+
+# ---------------------------------------------------------------- pagination and URLs
+
+@pytest.fixture(scope="module")
+def small_pages(seed_index_dir, embedder):
+    return create_app(Config(index_dir=seed_index_dir, page_size=3), embedder=embedder).test_client()
+
+
+def test_pagination_links_keep_the_query_in_the_url(small_pages):
+    html = small_pages.get("/?q=mitral+valve").get_data(as_text=True)
+    assert html.count('<li class="result">') == 3 and "Results 1–3 for" in html
+    assert '<a href="/?q=mitral+valve&amp;page=2" rel="next">Next results</a>' in html
+    assert 'rel="prev"' not in html
+    second = small_pages.get("/?q=mitral+valve&page=2").get_data(as_text=True)
+    assert '<ol class="results" start="4">' in second and "Results 4–6 for" in second
+    assert '<a href="/?q=mitral+valve" rel="prev">Previous</a>' in second
+    # Page 3 would hold only the related-article teasers, none a good match:
+    # no "Next results" link to a page of unrelated text.
+    assert 'rel="next"' not in second
+    assert "No more close matches" in small_pages.get("/?q=mitral+valve&page=3").get_data(as_text=True)
+    first_titles = re.findall(r'id="result-(\d+)"', html)
+    second_titles = re.findall(r'id="result-(\d+)"', second)
+    assert first_titles == ["1", "2", "3"] and second_titles == ["4", "5", "6"]
+
+
+def test_odd_page_numbers_are_harmless(small_pages):
+    assert "Results 1–3" in small_pages.get("/?q=mitral+valve&page=abc").get_data(as_text=True)
+    assert "Results 1–3" in small_pages.get("/?q=mitral+valve&page=-4").get_data(as_text=True)
+    response = small_pages.get("/?q=mitral+valve&page=999999")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "No more close matches" in html
+    assert '<a href="/?q=mitral+valve">Back to the first results</a>' in html
+
+
+# ---------------------------------------------------------------- highlighting, unit level
+
+def test_highlight_pieces_are_plain_text_that_add_up_to_the_original():
+    from indexer.text import stem
+    from search_app.web import mark_terms, passage_segments, safe_url
+    text = 'Leaky valve <img src=x onerror="alert(1)"> & <script>valves’ leaks</script>'
+    pieces = mark_terms(text, {stem("valve"), stem("onerror"), stem("leak")})
+    assert "".join(p.text for p in pieces) == text
+    assert [p.text for p in pieces if p.term] == ["valve", "onerror", "valves", "leaks"]  # "leaky": stem leaki
+    segments = passage_segments(["One valve.", "Two <b>leaks</b>."], 1, {stem("leak")})
+    assert [s.match for s in segments] == [False, True]
+    assert [p.text for p in segments[1].pieces] == ["Two <b>", "leaks", "</b>."]
+    assert safe_url("javascript:alert(1)") is None and safe_url("https://x.org/a") == "https://x.org/a"
