@@ -33,8 +33,36 @@ $(VENV)/.installed: requirements.txt
 index: install
 	$(PY) -m indexer build corpus
 
+# waitress, a production WSGI server (never Flask's dev server): one process whose
+# HEARTSEARCH_THREADS threads (default 4) share the memory-mapped index and the model.
+# API rate limit on by default: HEARTSEARCH_RATE_LIMIT requests a minute per address
+# (default 120, 0 = off). Flags pass through: make serve SERVE_ARGS="--threads 8 --port 9000"
+SERVE_ARGS ?=
 serve: install
-	$(PY) -m search_app
+	$(PY) -m search_app $(SERVE_ARGS)
+
+# Requests/s and latency of /api/v1/search under the production server (waitress,
+# default threads): wrk, 16 connections for 20 s on loopback, rate limiting off.
+# Needs an index (make index); installs wrk with apt-get if it is missing.
+LOADTEST_PORT ?= 8765
+LOADTEST_PATH ?= /api/v1/search?q=leaky+heart+valve
+LOADTEST_CONNECTIONS ?= 16
+LOADTEST_SECONDS ?= 20
+.PHONY: loadtest
+loadtest: install
+	@command -v wrk >/dev/null || { echo "installing wrk with apt-get"; $(SUDO) apt-get update && $(SUDO) apt-get install -y wrk; }
+	@index=$${HEARTSEARCH_INDEX_DIR:-data/index}; [ -f $$index/CURRENT ] || { echo "no index at $$index: run make index first"; exit 1; }
+	@mkdir -p data; url=http://127.0.0.1:$(LOADTEST_PORT); \
+	HEARTSEARCH_RATE_LIMIT=0 $(PY) -m search_app --host 127.0.0.1 --port $(LOADTEST_PORT) >data/loadtest-server.log 2>&1 & pid=$$!; \
+	trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null' EXIT; \
+	for i in $$(seq 240); do \
+		$(PY) -c "import urllib.request as u; u.urlopen('$$url/api/v1/ready', timeout=2)" 2>/dev/null && break; \
+		kill -0 $$pid 2>/dev/null || { echo "server did not start:"; cat data/loadtest-server.log; exit 1; }; sleep 0.5; \
+	done; \
+	grep -m1 "serving on" data/loadtest-server.log; \
+	$(PY) -c "import urllib.request as u; [u.urlopen('$$url$(LOADTEST_PATH)', timeout=30).read() for _ in range(20)]"; \
+	echo "wrk -t2 -c$(LOADTEST_CONNECTIONS) -d$(LOADTEST_SECONDS)s --latency '$$url$(LOADTEST_PATH)'"; \
+	wrk -t2 -c$(LOADTEST_CONNECTIONS) -d$(LOADTEST_SECONDS)s --timeout 10s --latency "$$url$(LOADTEST_PATH)"
 
 run: index serve
 
@@ -59,6 +87,17 @@ eval: install
 		echo "make eval needs $(MEDQUAD) and $(DEV_QUERIES); not found, nothing to do"; exit 0; fi; \
 	$(PY) -m indexer build $(MEDQUAD) --index-dir data/medquad-index && \
 	$(PY) -m indexer eval --index-dir data/medquad-index --queries $(DEV_QUERIES) --out data/eval-ranks.jsonl
+
+# Reliability and security (docs/reliability.md): load while publishing, crashes,
+# full disk, hostile input, fuzzing. Prints a scorecard; `make test` runs the quick part.
+.PHONY: reliability audit
+reliability: install
+	HEARTSEARCH_LONG=1 $(PY) -m pytest tests/reliability -p no:cacheprovider
+
+# Known vulnerabilities in the pinned requirements (needs the PyPI vulnerability API).
+audit: install
+	@$(PY) -m pip_audit --version >/dev/null 2>&1 || $(PIP) install --quiet --disable-pip-version-check pip-audit
+	$(PY) -m pip_audit --strict -r requirements.txt
 
 clean:
 	rm -rf data .pytest_cache tests/artifacts

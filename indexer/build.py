@@ -54,6 +54,19 @@ def _progress_bar(total: int, label: str):
     return tqdm(total=total, desc=label, unit="passage", disable=not sys.stderr.isatty() or total < 64)
 
 
+def _encoded(embedder: Embedder, batches: list[list[str]], batch_size: int):
+    """(batch number, vectors) for each batch. A local model runs one batch
+    at a time, in order; an embedder with `encode_batches` (a cluster,
+    indexer.distributed) gets them all at once and yields each as it
+    finishes, in any order."""
+    encode_batches = getattr(embedder, "encode_batches", None)
+    if encode_batches is not None:
+        yield from encode_batches(batches, batch_size=batch_size)
+        return
+    for number, texts in enumerate(batches):
+        yield number, embedder.encode(texts, batch_size=batch_size)
+
+
 def embed_texts(texts: Sequence[str], embedder: Embedder, store: IndexStore, label: str = "embedding",
                 batch_size: int = 64, progress: ProgressFactory = _progress_bar) -> tuple[np.ndarray, int]:
     """Vectors for `texts` in order: from the cache where the same text was
@@ -67,17 +80,19 @@ def embed_texts(texts: Sequence[str], embedder: Embedder, store: IndexStore, lab
         # Longest first: batches of similar length waste less padding.
         missing = sorted((k for k in dict.fromkeys(keys) if k not in found),
                          key=lambda k: len(text_of[k]), reverse=True)
+        batches = [missing[start:start + batch_size] for start in range(0, len(missing), batch_size)]
         bar = progress(len(missing), label)
+        results = _encoded(embedder, [[text_of[k] for k in b] for b in batches], batch_size)
         try:
-            for start in range(0, len(missing), batch_size):
-                batch = missing[start:start + batch_size]
-                vectors = embedder.encode([text_of[k] for k in batch], batch_size=batch_size)
+            for number, vectors in results:
+                batch = batches[number]
                 new = dict(zip(batch, vectors))
                 cache.put_many(new)  # saved per batch: an interrupted build keeps its work
                 found.update(new)
                 bar.update(len(batch))
                 checkpoint("embedding")
         finally:
+            results.close()  # a cluster cancels what is still running
             bar.close()
         matrix = np.stack([found[k] for k in keys]) if keys else \
             np.zeros((0, embedder.dimension), dtype=np.float32)

@@ -26,7 +26,8 @@ exit status:
   1  some input files were malformed (reported as path:line: message);
      the valid articles were still published unless --strict was given
   2  bad command-line usage
-  3  the index is missing, damaged, or locked by another writer
+  3  the index is missing, damaged, or locked by another writer, or the
+     --dask cluster could not be reached or could not finish (nothing published)
 
 environment:
   HEARTSEARCH_INDEX_DIR  index folder (default: data/index in the project)
@@ -37,6 +38,8 @@ examples:
   python -m indexer remove mr-answer-3
   python -m indexer status
   python -m indexer verify
+  python -m indexer build corpus/ --dask local:2         # embed on 2 local worker processes
+  python -m indexer sync corpus/ --dask tcp://10.0.0.5:8786  # embed on a Dask cluster (docs/scaling.md)
 """
 
 
@@ -55,7 +58,19 @@ def _input_options(parser: argparse.ArgumentParser) -> None:
                         help="publish nothing if any input file is malformed")
     parser.add_argument("--format", default=None,
                         help="read every file with this importer instead of choosing by file type")
+    parser.add_argument("--dask", default=None, metavar="ADDRESS|local:N", type=_dask_target,
+                        help="embed on a Dask cluster: a scheduler ADDRESS (tcp://host:8786), or local:N "
+                             "to start N single-threaded worker processes on 127.0.0.1 for this run; "
+                             "this process still diffs, caches and publishes")
     _writer_options(parser)
+
+
+def _dask_target(value: str) -> str:
+    from indexer.distributed import parse_target  # imports no Dask
+    try:
+        return parse_target(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -141,7 +156,12 @@ def _load(args) -> tuple:
 def _publish(store: IndexStore, args, articles, pages, force: bool = False) -> int:
     from indexer.build import publish_articles
     from indexer.embedding import load_embedder
-    report = publish_articles(store, articles, pages, load_embedder, force=force)
+    if getattr(args, "dask", None):  # the only place Dask is imported
+        from indexer.distributed import cluster_embedder
+        with cluster_embedder(args.dask) as loader:
+            report = publish_articles(store, articles, pages, loader, force=force)
+    else:
+        report = publish_articles(store, articles, pages, load_embedder, force=force)
     print(report.summary())
     return EXIT_OK
 

@@ -81,6 +81,39 @@ class IndexBusy(IndexError_):
     pass
 
 
+class IndexWriteFailed(IndexError_):
+    """Writing a new generation or the embedding cache failed (full disk,
+    read-only folder, I/O error); the live generation is untouched."""
+
+
+def _write_failure(what: str, where: Path, err: BaseException) -> IndexWriteFailed:
+    """Name the cause plainly: SQLite says "database or disk is full" or even
+    "disk I/O error" and FAISS "fwrite failed" where the OS said ENOSPC."""
+    reason = (err.strerror if isinstance(err, OSError) and err.strerror else str(err).splitlines()[0]
+              if str(err) else type(err).__name__)
+    try:
+        free = shutil.disk_usage(where if where.exists() else where.parent).free
+    except OSError:
+        free = None
+    errno_ = getattr(err, "errno", None)
+    if errno_ == errno.EROFS or "readonly" in reason.lower().replace("-", "").replace(" ", ""):
+        reason = f"Read-only file system ({reason})"
+    elif errno_ == errno.ENOSPC or "full" in reason.lower() or (free is not None and free < (1 << 20)):
+        reason = f"No space left on device: {free} bytes free ({reason})"
+    return IndexWriteFailed(f"could not write {what}: {reason}; the live index is unchanged. "
+                            f"Free some space (or fix the folder's permissions) and run the command again")
+
+
+@contextlib.contextmanager
+def _writing(what: str, where: Path, also: tuple[type[BaseException], ...] = ()) -> Iterator[None]:
+    try:
+        yield
+    except IndexError_:
+        raise
+    except (OSError, sqlite3.Error, *also) as err:
+        raise _write_failure(what, where, err) from err
+
+
 def _sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -167,8 +200,12 @@ class Generation:
                 f"dimension {self.index.d}, SQLite has {count}")
 
     def _read_faiss(self, filename: str):
+        # Memory-mapped, read-only: the vectors stay in the OS page cache, so
+        # several server processes (replicas) on one machine share one copy,
+        # and opening a generation does not copy it onto the heap. Safe
+        # because a published generation is never written again.
         try:
-            return faiss.read_index(str(self.path / filename))
+            return faiss.read_index(str(self.path / filename), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
         except RuntimeError as err:
             raise IndexCorrupt(f"generation {self.path}: {filename} cannot be read "
                                f"({str(err).splitlines()[0]})")
@@ -298,6 +335,11 @@ class GenerationWriter:
         """Write everything; `article_vectors[i]` belongs to `articles[i]`."""
         if len(passages) != len(vectors) or len(articles) != len(article_vectors):
             raise ValueError("vectors do not match passages or articles")
+        # FAISS reports a failed write (e.g. ENOSPC) as RuntimeError.
+        with _writing(f"the new generation in {self.staging}", self.staging, also=(RuntimeError,)):
+            return self._write(articles, pages, passages, vectors, article_vectors, extra)
+
+    def _write(self, articles, pages, passages, vectors, article_vectors, extra) -> dict:
         index_type = self._write_faiss(VECTORS, vectors)
         self._write_faiss(ARTICLE_VECTORS, article_vectors)
         checkpoint("faiss-written")
@@ -387,9 +429,14 @@ class EmbeddingCache:
     def __init__(self, path: Path, dimension: int):
         self.path, self.dimension = path, dimension
         self._db = sqlite3.connect(path)
-        self._db.executescript(
-            "PRAGMA journal_mode=WAL;"
-            "CREATE TABLE IF NOT EXISTS embeddings (key TEXT PRIMARY KEY, vector BLOB NOT NULL);")
+        try:
+            with _writing(f"the embedding cache {path}", path):
+                self._db.executescript(
+                    "PRAGMA journal_mode=WAL;"
+                    "CREATE TABLE IF NOT EXISTS embeddings (key TEXT PRIMARY KEY, vector BLOB NOT NULL);")
+        except IndexWriteFailed:
+            self._db.close()
+            raise
 
     def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
@@ -404,7 +451,7 @@ class EmbeddingCache:
         return found
 
     def put_many(self, items: dict[str, np.ndarray]) -> None:
-        with self._db:
+        with _writing(f"the embedding cache {self.path}", self.path), self._db:
             self._db.executemany(
                 "INSERT OR REPLACE INTO embeddings VALUES (?, ?)",
                 [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()])
@@ -512,12 +559,23 @@ class IndexStore:
         return GenerationWriter(staging, name, model, dimension)
 
     def publish(self, writer: GenerationWriter) -> Generation:
-        """Check the new generation opens and agrees with itself, then make it
+        """Check the new generation opens, matches its checksums and agrees
+        with itself (`indexer.verify`), then make it
         live with one atomic rename of CURRENT. A bad generation is refused
         and the live one stays."""
         final = self.generations_dir / writer.name
         try:
-            Generation(writer.staging).close()
+            # Open it, then compare every file with its manifest checksum and
+            # run verify's consistency checks: a file damaged between writing
+            # and switching is refused here, not found later by readers.
+            from indexer.verify import verify_generation
+            staged = Generation(writer.staging)
+            try:
+                problems = verify_generation(staged)
+            finally:
+                staged.close()
+            if problems:
+                raise IndexCorrupt(f"generation {writer.staging} is damaged: {'; '.join(problems)}")
         except IndexError_ as err:
             shutil.rmtree(writer.staging, ignore_errors=True)
             raise IndexCorrupt(f"new generation refused, live index unchanged: {err}")

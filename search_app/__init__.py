@@ -1,17 +1,41 @@
 """HeartSearch web app: `create_app(config)` builds it; `python -m search_app`
-serves it with a production WSGI server."""
+serves it with a production WSGI server.
+
+Around every request: a request id (the client's X-Request-ID if it looks
+sane, else a new one; echoed in the response) and one access-log line on the
+`heartsearch.access` logger (method, path without the query string, status,
+milliseconds, request id, client address: what people search for is never
+logged). Around /api/v1: per-address rate limiting (Config.rate_limit), CORS
+for the configured origins, and the API's one error shape for every failure.
+"""
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+import logging
+import re
+import time
+import uuid
+from urllib.parse import quote
+
+from flask import Flask, g, render_template, request
+from werkzeug.exceptions import HTTPException
 
 from indexer.embedding import Embedder, load_embedder
-from indexer.store import IndexStore
+from indexer.store import IndexError_, IndexStore
 from search_app.config import Config
-from search_app.errors import api_error
+from search_app.errors import (INDEX_RETRY_AFTER, INDEX_UNAVAILABLE_MESSAGE, INTERNAL_ERROR_MESSAGE, api_error,
+                               http_api_error)
+from search_app.ratelimit import RateLimiter
 from search_app.searcher import Searcher
 
 CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
                            "base-uri 'none'; frame-ancestors 'none'")
+
+access_log = logging.getLogger("heartsearch.access")
+REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+API_PREFIX = "/api/"
+RATE_LIMITED_PREFIX = "/api/v1/"
+NOT_RATE_LIMITED = frozenset({"/api/v1/health", "/api/v1/ready"})
+CORS_EXPOSED = "X-Request-ID, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining"
 
 
 def make_searcher(config: Config, embedder: Embedder | None = None) -> Searcher:
@@ -20,19 +44,114 @@ def make_searcher(config: Config, embedder: Embedder | None = None) -> Searcher:
                     glossary=Glossary.load())
 
 
+class RequestLog:
+    """WSGI middleware: request id in, X-Request-ID out, one access-log line."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        started = time.perf_counter()
+        offered = environ.get("HTTP_X_REQUEST_ID", "")
+        request_id = offered if REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
+        environ["heartsearch.request_id"] = request_id
+        status = ["500"]
+
+        def start(status_line, headers, exc_info=None):
+            status[0] = status_line.split(" ", 1)[0]
+            headers = [(k, v) for k, v in headers if k.lower() != "x-request-id"] + [("X-Request-ID", request_id)]
+            return start_response(status_line, headers, exc_info)
+
+        try:
+            body = self.app(environ, start)
+        except BaseException:
+            self._log(environ, status[0], started, request_id)
+            raise
+        return _Closing(body, lambda: self._log(environ, status[0], started, request_id))
+
+    @staticmethod
+    def _log(environ, status: str, started: float, request_id: str) -> None:
+        if not access_log.isEnabledFor(logging.INFO):
+            return
+        path = environ.get("PATH_INFO", "")
+        try:
+            path = quote(path.encode("latin-1"), safe="/:@!$&'()*+,;=-._~")
+        except UnicodeEncodeError:
+            path = quote(path, safe="/")
+        access_log.info("%s %s %s %.1fms id=%s addr=%s", environ.get("REQUEST_METHOD", "-"), path, status,
+                        (time.perf_counter() - started) * 1000, request_id, environ.get("REMOTE_ADDR", "-"))
+
+
+class _Closing:
+    """The response body, calling `done` once it has been sent (or abandoned)."""
+
+    def __init__(self, body, done):
+        self._body, self._done = body, done
+
+    def __iter__(self):
+        return iter(self._body)
+
+    def close(self):
+        try:
+            if hasattr(self._body, "close"):
+                self._body.close()
+        finally:
+            self._done()
+
+
+def _is_api() -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
 def create_app(config: Config | None = None, embedder: Embedder | None = None) -> Flask:
     """Build the app. Opens the index now, so a missing index or one built
     with another model fails at start-up with a message naming the fix."""
     config = config or Config.from_env()
     app = Flask(__name__)
     app.config["HEARTSEARCH"] = config
-    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+    app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
+    app.json.sort_keys = False
     app.extensions["searcher"] = make_searcher(config, embedder)
+    limiter = RateLimiter(config.rate_limit) if config.rate_limit > 0 else None
+    app.extensions["rate_limiter"] = limiter
 
     from search_app.api import api
+    from search_app.openapi import docs
     from search_app.web import web
     app.register_blueprint(api)
+    app.register_blueprint(docs)
     app.register_blueprint(web)
+
+    if config.proxy_hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.proxy_hops)
+    app.wsgi_app = RequestLog(app.wsgi_app)
+
+    @app.before_request
+    def rate_limit():
+        limiter = app.extensions.get("rate_limiter")
+        if limiter is None or request.method == "OPTIONS" or not request.path.startswith(RATE_LIMITED_PREFIX) \
+                or request.path in NOT_RATE_LIMITED:
+            return None
+        decision = limiter.take(request.remote_addr or "unknown")
+        g.rate_limit = decision
+        if not decision.allowed:
+            wait = decision.retry_after
+            return api_error(429, "rate_limited",
+                             f"Too many requests from your address: the limit is {decision.limit} a minute. "
+                             f"Try again in {wait} second{'s' if wait != 1 else ''}.",
+                             headers={"Retry-After": str(wait)})
+        return None
+
+    @app.after_request
+    def api_headers(response):
+        decision = g.get("rate_limit")
+        if decision is not None:
+            response.headers["X-RateLimit-Limit"] = str(decision.limit)
+            response.headers["X-RateLimit-Remaining"] = str(decision.remaining)
+        if config.cors_origins and (_is_api() or request.path == "/openapi.json"):
+            _cors(response, config.cors_origins)
+        return response
 
     @app.after_request
     def security_headers(response):
@@ -42,18 +161,50 @@ def create_app(config: Config | None = None, embedder: Embedder | None = None) -
         response.headers.setdefault("X-Frame-Options", "DENY")
         return response
 
-    @app.errorhandler(404)
-    @app.errorhandler(405)
-    def not_found(err):
-        if request.path.startswith("/api/"):
-            return api_error(err.code, err.name.lower().replace(" ", "_"), err.description)
-        return render_template("error.html", message="That page does not exist.", code=err.code), err.code
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException):
+        if err.code is None or err.code < 400:
+            return err  # redirects stay redirects
+        if _is_api():
+            if err.code == 413:
+                return api_error(413, "body_too_large",
+                                 f"The request body is larger than {config.max_body_bytes} bytes.")
+            return http_api_error(err)
+        if err.code in (404, 405):
+            return render_template("error.html", message="That page does not exist.", code=err.code), err.code
+        return err
+
+    @app.errorhandler(IndexError_)
+    def index_unavailable(err: IndexError_):
+        app.logger.error("index unavailable: %s", err)
+        if _is_api():
+            return api_error(503, "index_unavailable", INDEX_UNAVAILABLE_MESSAGE,
+                             headers={"Retry-After": str(INDEX_RETRY_AFTER)})
+        return render_template("error.html", message="The search is not available right now. Please try again "
+                               "in a moment.", code=503), 503
 
     @app.errorhandler(500)
     def server_error(err):
-        if request.path.startswith("/api/"):
-            return api_error(500, "internal_error", "Something went wrong on our side; please try again.")
+        if _is_api():
+            return api_error(500, "internal_error", INTERNAL_ERROR_MESSAGE)
         return render_template("error.html", message="Something went wrong on our side. Please try again "
                                "in a moment.", code=500), 500
 
     return app
+
+
+def _cors(response, allowed: tuple[str, ...]) -> None:
+    """CORS headers for a browser on an allowed origin (preflight included)."""
+    origin = request.headers.get("Origin")
+    if "*" in allowed:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    else:
+        response.vary.add("Origin")
+        if not origin or origin.rstrip("/") not in allowed:
+            return
+        response.headers["Access-Control-Allow-Origin"] = origin
+    response.headers["Access-Control-Expose-Headers"] = CORS_EXPOSED
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type, X-Request-ID"
+        response.headers["Access-Control-Max-Age"] = "600"

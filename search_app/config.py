@@ -8,15 +8,20 @@ from pathlib import Path
 
 from indexer.config import index_dir_from_env
 
+DEFAULT_RATE_LIMIT = 120  # requests a minute per client address, for `python -m search_app` / `make serve`
 
-def _int(name: str, default: int) -> int:
+
+def _int(name: str, default: int, minimum: int | None = None) -> int:
     value = os.environ.get(name)
     if value is None or value.strip() == "":
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise ValueError(f"{name} must be a whole number, got {value!r}")
+    if minimum is not None and number < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {number}")
+    return number
 
 
 def _float(name: str, default: float) -> float:
@@ -29,17 +34,29 @@ def _float(name: str, default: float) -> float:
         raise ValueError(f"{name} must be a number, got {value!r}")
 
 
+def _list(name: str) -> tuple[str, ...]:
+    value = os.environ.get(name) or ""
+    return tuple(item.strip().rstrip("/") for item in value.split(",") if item.strip())
+
+
 @dataclass
 class Config:
     index_dir: Path = field(default_factory=index_dir_from_env)
     host: str = "127.0.0.1"
     port: int = 8000
-    threads: int = 4                 # waitress worker threads
+    threads: int = 4                 # waitress worker threads (one process: they share the index in memory)
     default_k: int = 10
     max_k: int = 50
     max_query_chars: int = 500
     reload_interval: float = 2.0     # seconds between checks for a newly published generation
     page_size: int = 10              # results per page on the reader's page
+    # Requests a minute per client address on /api/v1 (health and ready are
+    # exempt); 0 = off. Off for an app built in code (tests); `from_env`, which
+    # `python -m search_app` and `make serve` use, turns it on by default.
+    rate_limit: int = 0
+    cors_origins: tuple[str, ...] = ()   # origins allowed to call the API from a browser; "*" = any
+    proxy_hops: int = 0              # trusted reverse proxies in front (X-Forwarded-For hops to believe)
+    max_body_bytes: int = 64 * 1024  # largest request body (POST /api/v1/search); larger is a 413
 
     @classmethod
     def from_env(cls) -> "Config":
@@ -47,7 +64,10 @@ class Config:
             index_dir=index_dir_from_env(),
             host=os.environ.get("HEARTSEARCH_HOST", "127.0.0.1"),
             port=_int("HEARTSEARCH_PORT", 8000),
-            threads=_int("HEARTSEARCH_THREADS", 4),
-            max_query_chars=_int("HEARTSEARCH_MAX_QUERY_CHARS", 500),
+            threads=_int("HEARTSEARCH_THREADS", 4, minimum=1),
+            max_query_chars=_int("HEARTSEARCH_MAX_QUERY_CHARS", 500, minimum=1),
             reload_interval=_float("HEARTSEARCH_RELOAD_INTERVAL", 2.0),
+            rate_limit=_int("HEARTSEARCH_RATE_LIMIT", DEFAULT_RATE_LIMIT, minimum=0),
+            cors_origins=_list("HEARTSEARCH_CORS_ORIGINS"),
+            proxy_hops=_int("HEARTSEARCH_PROXY_HOPS", 0, minimum=0),
         )

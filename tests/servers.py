@@ -1,5 +1,6 @@
 """Start the real production server (`python -m search_app`) on a free
-loopback port for a test, and stop it afterwards."""
+loopback port for a test, and stop it afterwards. Rate limiting is off
+unless the test sets HEARTSEARCH_RATE_LIMIT."""
 from __future__ import annotations
 
 import contextlib
@@ -8,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -25,17 +27,22 @@ def free_port() -> int:
 @contextlib.contextmanager
 def running_server(index_dir: Path, **env_overrides: str) -> Iterator[str]:
     port = free_port()
+    # Rate limiting (on by default in the real server) is off unless a test turns it on.
     env = dict(os.environ, HEARTSEARCH_INDEX_DIR=str(index_dir), PYTHONPATH=str(PROJECT_ROOT),
-               **env_overrides)
+               HEARTSEARCH_RATE_LIMIT="0")
+    env.update(env_overrides)
+    # Output goes to a file, not a pipe nobody reads while the server runs: the
+    # access log (a line a request) would fill a pipe and block the server.
+    output = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
     proc = subprocess.Popen([sys.executable, "-m", "search_app", "--host", "127.0.0.1", "--port", str(port)],
-                            cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+                            cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {proc.stdout.read()}")
+                output.seek(0)
+                raise RuntimeError(f"server exited: {output.read()}")
             try:
                 urllib.request.urlopen(base + "/api/v1/health", timeout=2).close()
                 break
@@ -50,6 +57,7 @@ def running_server(index_dir: Path, **env_overrides: str) -> Iterator[str]:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
+        output.close()
 
 
 def get_json(url: str, timeout: float = 30) -> dict:

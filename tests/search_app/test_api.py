@@ -68,6 +68,8 @@ def test_k_limits_results(client):
     ({"q": "heart", "k": 51}, "invalid_k", "k"),
     ({"q": "heart", "k": "ten"}, "invalid_k", "k"),
     ({"q": "heart", "k": "-3"}, "invalid_k", "k"),
+    ({"q": "heart", "offset": "1001"}, "invalid_offset", "offset"),
+    ({"q": "heart", "mode": "fuzzy"}, "invalid_mode", "mode"),
 ])
 def test_bad_input_gets_a_400_with_one_error_shape(client, params, code, field):
     response = search(client, **params)
@@ -85,7 +87,21 @@ def test_unknown_api_route_and_wrong_method_are_json(client):
     response = client.get("/api/v1/nope")
     assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
     response = client.post("/api/v1/health")
-    assert response.status_code == 405 and response.is_json
+    assert response.status_code == 405 and response.get_json()["error"]["code"] == "method_not_allowed"
+    assert "GET" in response.headers["Allow"]
+
+
+def test_search_by_post_with_a_json_body(client):
+    response = client.post("/api/v1/search", json={"q": "leaky heart valve", "k": 5})
+    body = response.get_json()
+    assert response.status_code == 200 and len(body["results"]) == 5
+    assert body["results"][0]["article"]["title"] == "What is mitral regurgitation (MR)?"
+    assert client.post("/api/v1/search", data="q=heart").status_code == 415
+
+
+def test_every_response_names_its_generation_and_request_id(client):
+    response = search(client, q="heart", k=1)
+    assert response.get_json()["generation"].startswith("gen-") and response.headers["X-Request-ID"]
 
 
 def test_health_and_ready(client):

@@ -1,0 +1,306 @@
+"""The OpenAPI 3.1 document of /api/v1, generated from the pydantic models in
+`search_app/schemas.py` (the models that validate the requests), served at
+/openapi.json, and the same document as a readable page at /api/docs.
+
+Query and path parameters are the properties of the request models: a
+property that may be null in a JSON body ("not given") is, in a query
+string, simply left out, so its null branch is dropped there.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from flask import Blueprint, current_app, jsonify, render_template
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from search_app import schemas as s
+from search_app.config import DEFAULT_RATE_LIMIT, Config
+
+API_VERSION = "1.0.0"
+REF = "#/components/schemas/{model}"
+
+docs = Blueprint("docs", __name__)
+
+OVERVIEW = f"""\
+Plain-language search over heart-disease articles, with who wrote every passage.
+
+Parameters: every operation takes its parameters in the query string; `POST /api/v1/search` takes the same \
+fields as a JSON object instead. Parameters (and body fields) this document does not list are ignored. In a \
+query string an empty value (`k=`) is the same as leaving the parameter out, except for `q`.
+
+Errors: every failure is a JSON object `{{"error": {{"code": ..., "message": ..., "field": ...}}}}` with the \
+HTTP status: 400 (a parameter is wrong; `field` names it), 404 (no such passage, article or address), 405 \
+(wrong method; `Allow` lists the right ones), 413 (body over {Config().max_body_bytes} bytes), 415 (POST \
+without `Content-Type: application/json`), 429 (rate limited; wait `Retry-After` seconds), 503 (the index is \
+not available; retry after `Retry-After` seconds) and 500 (our fault).
+
+Rate limiting: each client address may make a configured number of requests a minute to /api/v1 (the server \
+started with `make serve` allows {DEFAULT_RATE_LIMIT} a minute by default; `HEARTSEARCH_RATE_LIMIT`, 0 = off); `/health` \
+and `/ready` are not limited. Limited responses carry `X-RateLimit-Limit` and `X-RateLimit-Remaining`.
+
+Request ids: send `X-Request-ID` (letters, digits, `._:-`, at most 128) to have it echoed back and logged; \
+otherwise the server makes one. Every response carries one.
+
+CORS: browsers on the origins listed in `HEARTSEARCH_CORS_ORIGINS` may call the API.
+
+Filters: `author`, `source` and `article` on a search are applied to the top {s.FILTER_CANDIDATES} results \
+of the unfiltered search; `total` then counts the matches among those.
+
+Ids: passage ids belong to one index generation (every response names its `generation`); a new generation \
+may number passages differently. Article ids are stable.
+"""
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    operation_id: str
+    summary: str
+    description: str
+    response: type[BaseModel]
+    response_description: str
+    errors: tuple[int, ...]
+    query: type[BaseModel] | None = None
+    body: type[BaseModel] | None = None
+    path_params: type[BaseModel] | None = None
+    rate_limited: bool = True
+    tag: str = "search"
+    example: str = ""                 # for the docs page
+    example_body: dict = field(default_factory=dict)
+
+
+ERROR_RESPONSES = {
+    400: ("BadRequest", "A parameter is missing or wrong. `code` says what (`empty_query`, `query_too_long`, "
+                        "`invalid_query`, `invalid_k`, `invalid_offset`, `invalid_mode`, `invalid_group`, "
+                        "`invalid_author`, `invalid_source`, `invalid_article`, `invalid_limit`, `invalid_json`, "
+                        "`invalid_body`) and `field` names the parameter."),
+    404: ("NotFound", "No such passage, article or address (`not_found`)."),
+    413: ("PayloadTooLarge", "The request body is too large (`body_too_large`)."),
+    415: ("UnsupportedMediaType", "The body is not sent as `application/json` (`unsupported_media_type`)."),
+    429: ("TooManyRequests", "Too many requests from this address (`rate_limited`); retry after `Retry-After` "
+                             "seconds."),
+    503: ("ServiceUnavailable", "The search index is not available (`index_unavailable`); retry after "
+                                "`Retry-After` seconds."),
+}
+
+
+def operations(config: Config) -> list[Operation]:
+    search_params = s.search_params_model(config)
+    search_doc = ("Passages that answer the question, best first, each with its article, attribution, score "
+                  "and the sentence that matched, and the index generation and time taken. By default one "
+                  "result per article.")
+    return [
+        Operation("get", "/api/v1/search", "search", "Search", search_doc, s.SearchResponse, "The results.",
+                  (400, 429, 503), query=search_params,
+                  example="/api/v1/search?" + urlencode({"q": "leaky heart valve", "k": 5})),
+        Operation("post", "/api/v1/search", "searchPost", "Search (JSON body)",
+                  search_doc + " The parameters come as a JSON object, checked strictly (`\"k\": 5`, not `\"5\"`).",
+                  s.SearchResponse, "The results.", (400, 413, 415, 429, 503), body=search_params,
+                  example="/api/v1/search", example_body={"q": "leaky heart valve", "k": 5, "source": "Kidney"}),
+        Operation("get", "/api/v1/passages/{passage_id}", "getPassage", "One passage",
+                  "A passage with its article, attribution and sentences.", s.PassageDetail, "The passage.",
+                  (404, 429, 503), path_params=s.PassagePath, tag="articles", example="/api/v1/passages/1"),
+        Operation("get", "/api/v1/articles", "listArticles", "List articles",
+                  "Every article in the live index, ordered by id, a page at a time, optionally filtered by "
+                  "author or source.", s.ArticleList, "A page of articles.", (400, 429, 503),
+                  query=s.ArticleListParams, tag="articles",
+                  example="/api/v1/articles?" + urlencode({"limit": 5, "source": "Kidney"})),
+        Operation("get", "/api/v1/articles/{article_id}", "getArticle", "One article",
+                  "An article with its attribution and all its passages.", s.ArticleDetail, "The article.",
+                  (404, 429, 503), path_params=s.ArticlePath, tag="articles",
+                  example="/api/v1/articles/mr-answer-2"),
+        Operation("get", "/api/v1/health", "health", "Liveness",
+                  "The process is up and answering. Never rate limited.", s.Health, "Alive.", (),
+                  rate_limited=False, tag="service", example="/api/v1/health"),
+        Operation("get", "/api/v1/ready", "ready", "Readiness",
+                  "An index generation is loaded and serving: its name, passage count and model. Never rate "
+                  "limited.", s.Ready, "Ready to search.", (503,), rate_limited=False, tag="service",
+                  example="/api/v1/ready"),
+    ]
+
+
+def _without_null(schema: dict) -> dict:
+    """A body field's schema as a query/path parameter's: no null branch."""
+    schema = copy.deepcopy(schema)
+    options = schema.get("anyOf")
+    if options and {"type": "null"} in options:
+        rest = [o for o in options if o != {"type": "null"}]
+        del schema["anyOf"]
+        if len(rest) == 1:
+            schema = {**rest[0], **schema}
+        else:
+            schema["anyOf"] = rest
+    if schema.get("default", 0) is None:
+        del schema["default"]
+    return schema
+
+
+def _parameters(model: type[BaseModel], location: str) -> list[dict]:
+    schema = model.model_json_schema(ref_template=REF)
+    required = set(schema.get("required", ()))
+    params = []
+    for name, prop in schema["properties"].items():
+        prop = _without_null(prop)
+        prop.pop("title", None)
+        description = prop.pop("description", "")
+        param = {"name": name, "in": location, "required": location == "path" or name in required,
+                 "description": description, "schema": prop}
+        if prop.get("examples"):
+            param["example"] = prop["examples"][0]
+        params.append(param)
+    return params
+
+
+REQUEST_ID_PARAMETER = {
+    "name": "X-Request-ID", "in": "header", "required": False,
+    "description": "Your id for this request, echoed back in the response and logged. Anything that does not "
+                   "match the pattern is replaced by a fresh id.",
+    "schema": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"},
+}
+
+HEADERS = {
+    "X-Request-ID": {"description": "The request's id (yours if you sent a sane one).",
+                     "schema": {"type": "string"}},
+    "Retry-After": {"description": "Seconds to wait before trying again.",
+                    "schema": {"type": "integer", "minimum": 1}},
+    "X-RateLimit-Limit": {"description": "Requests a minute allowed per address (when rate limiting is on).",
+                          "schema": {"type": "integer", "minimum": 1}},
+    "X-RateLimit-Remaining": {"description": "Requests left right now (when rate limiting is on).",
+                              "schema": {"type": "integer", "minimum": 0}},
+}
+
+
+def _headers(*names: str) -> dict:
+    return {name: {"$ref": f"#/components/headers/{name}"} for name in names}
+
+
+def build_spec(config: Config) -> dict:
+    ops = operations(config)
+    request_models = {op.query or op.body for op in ops if op.query or op.body}
+    models = [(m, "validation") for m in sorted(request_models, key=lambda m: m.__name__)]
+    models += [(m, "serialization") for m in s.RESPONSE_MODELS]
+    _, top = models_json_schema(models, ref_template=REF)
+    paths: dict[str, dict] = {}
+    for op in ops:
+        parameters = []
+        if op.path_params:
+            parameters += _parameters(op.path_params, "path")
+        if op.query:
+            parameters += _parameters(op.query, "query")
+        parameters.append({"$ref": "#/components/parameters/X-Request-ID"})
+        ok_headers = _headers("X-Request-ID", *(("X-RateLimit-Limit", "X-RateLimit-Remaining")
+                                               if op.rate_limited else ()))
+        responses = {"200": {"description": op.response_description, "headers": ok_headers,
+                             "content": {"application/json": {"schema": {"$ref": REF.format(
+                                 model=op.response.__name__)}}}}}
+        for status in op.errors:
+            responses[str(status)] = {"$ref": f"#/components/responses/{ERROR_RESPONSES[status][0]}"}
+        operation = {"operationId": op.operation_id, "tags": [op.tag], "summary": op.summary,
+                     "description": op.description, "parameters": parameters, "responses": responses}
+        if op.body:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {
+                    "schema": {"$ref": REF.format(model=op.body.model_config.get("title") or op.body.__name__)},
+                    **({"example": op.example_body} if op.example_body else {})}}}
+        paths.setdefault(op.path, {})[op.method] = operation
+    error_ref = {"application/json": {"schema": {"$ref": REF.format(model="ErrorResponse")}}}
+    responses = {}
+    for status, (name, description) in ERROR_RESPONSES.items():
+        headers = _headers("X-Request-ID", *(("Retry-After",) if status in (429, 503) else ()))
+        responses[name] = {"description": description, "headers": headers, "content": error_ref}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "HeartSearch API", "version": API_VERSION, "description": OVERVIEW},
+        "servers": [{"url": "/"}],
+        "tags": [{"name": "search", "description": "Searching the articles."},
+                 {"name": "articles", "description": "Articles and passages by id."},
+                 {"name": "service", "description": "Liveness and readiness."}],
+        "paths": paths,
+        "components": {"schemas": top["$defs"], "responses": responses, "headers": HEADERS,
+                       "parameters": {"X-Request-ID": REQUEST_ID_PARAMETER}},
+    }
+
+
+def app_spec() -> dict:
+    spec = current_app.extensions.get("openapi")
+    if spec is None:
+        spec = current_app.extensions["openapi"] = build_spec(current_app.config["HEARTSEARCH"])
+    return spec
+
+
+# --------------------------------------------------------------------------- the docs page
+
+def _describe(schema: dict) -> str:
+    """A parameter's schema in words: "integer, 1 to 50, default 10"."""
+    if "enum" in schema:
+        words = "one of " + ", ".join(str(v) for v in schema["enum"])
+    elif "anyOf" in schema:
+        words = " or ".join(_describe(o) for o in schema["anyOf"])
+    else:
+        words = {"integer": "whole number", "string": "text", "boolean": "true or false"}.get(
+            schema.get("type"), schema.get("type", "value"))
+        if "minimum" in schema or "maximum" in schema:
+            words += f", {schema.get('minimum', '…')} to {schema.get('maximum', '…')}"
+        if "minLength" in schema or "maxLength" in schema:
+            words += f", {schema.get('minLength', 0)} to {schema.get('maxLength', '…')} characters"
+    if schema.get("default") is not None:
+        default = schema["default"]
+        words += f", default {str(default).lower() if isinstance(default, bool) else default}"
+    return words
+
+
+def docs_view(spec: dict, config: Config) -> dict:
+    components = spec["components"]
+    examples = {op.operation_id: op for op in operations(config)}
+    view = []
+    for path, methods in spec["paths"].items():
+        for method, op in methods.items():
+            params = [p for p in op["parameters"] if "$ref" not in p] + [REQUEST_ID_PARAMETER]
+            body = []
+            if "requestBody" in op:
+                ref = op["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+                body_schema = components["schemas"][ref]
+                body = [{"name": name, "required": name in body_schema.get("required", ()),
+                         "description": prop.get("description", ""), "type": _describe(prop)}
+                        for name, prop in body_schema["properties"].items()]
+            responses = []
+            for status, response in op["responses"].items():
+                if "$ref" in response:
+                    response = components["responses"][response["$ref"].rsplit("/", 1)[1]]
+                responses.append({"status": status, "description": response["description"]})
+            example = examples[op["operationId"]]
+            view.append({
+                "method": method.upper(), "path": path, "id": op["operationId"], "summary": op["summary"],
+                "description": op["description"], "responses": responses, "body": body,
+                "params": [{"name": p["name"], "in": p["in"], "required": p["required"],
+                            "description": p.get("description", ""), "type": _describe(p["schema"])}
+                           for p in params],
+                "example": example.example, "example_body": example.example_body,
+            })
+    return {"operations": view, "overview": [para.replace("\n", " ") for para in
+                                             spec["info"]["description"].split("\n\n")],
+            "version": spec["info"]["version"], "title": spec["info"]["title"]}
+
+
+def code_pieces(text: str) -> list[tuple[str, bool]]:
+    """`text` cut at backticks into (piece, is_code) pairs; the template
+    escapes each piece (nothing is marked up as a string)."""
+    return [(piece, i % 2 == 1) for i, piece in enumerate(text.split("`")) if piece]
+
+
+@docs.get("/openapi.json")
+def openapi_json():
+    return jsonify(app_spec())
+
+
+@docs.get("/api/docs")
+def api_docs():
+    import json
+    view = docs_view(app_spec(), current_app.config["HEARTSEARCH"])
+    return render_template("api_docs.html", json_dumps=lambda v: json.dumps(v, ensure_ascii=False),
+                           pieces=code_pieces, **view)

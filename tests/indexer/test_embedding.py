@@ -1,0 +1,297 @@
+"""The embedding runtimes: ONNX fp32 and int8 against the torch model, the
+export cache, and `load_embedder`'s choice and fallback.
+
+The ONNX exports are made once per session in a temporary cache (~15 s)."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+from indexer import embedding, onnx_export
+from indexer.chunking import chunk_article
+from indexer.embedding import (DEFAULT_MODEL, INT8_MODEL, OnnxEmbedder, SentenceTransformerEmbedder,
+                               load_embedder)
+from indexer.models import article_embed_text
+from indexer.onnx_export import check_export, ensure_export, expected_identity, export_dir, source_model_dir
+
+QUERY = "leaky heart valve"
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def onnx_fp32(model_cache):
+    return OnnxEmbedder("fp32", threads=2, cache_dir=model_cache)
+
+
+@pytest.fixture(scope="session")
+def onnx_int8(model_cache, onnx_fp32):
+    return OnnxEmbedder("int8", threads=2, cache_dir=model_cache)
+
+
+@pytest.fixture(scope="session")
+def torch_embedder(embedder):
+    """The reference: sentence-transformers on torch (the shared test
+    embedder if that already is the torch one)."""
+    return embedder if isinstance(embedder, SentenceTransformerEmbedder) else SentenceTransformerEmbedder()
+
+
+@pytest.fixture(scope="session")
+def texts(seed_corpus):
+    """Real texts of every shape the app embeds: passages with their title,
+    whole articles (longer than the model's 256 tokens: truncated), a query,
+    and the odd cases."""
+    passages = [p.embed_text for a in seed_corpus.articles[:4] for p in chunk_article(a)][:12]
+    articles = [article_embed_text(a) for a in seed_corpus.articles[:3]]
+    everything = "\n".join(article_embed_text(a) for a in seed_corpus.articles)  # far past 256 tokens
+    return passages + articles + [everything, QUERY, "What is mitral regurgitation (MR)?", "ÉCG — 心臓 naïve", ""]
+
+
+@pytest.fixture(scope="session")
+def torch_vectors(torch_embedder, texts):
+    return torch_embedder.encode(texts)
+
+
+def test_texts_include_ones_longer_than_the_model_reads(torch_embedder, texts):
+    assert max(torch_embedder.count_tokens(t) for t in texts) > 256
+
+
+def test_fp32_onnx_gives_the_torch_vectors(onnx_fp32, torch_vectors, texts):
+    vectors = onnx_fp32.encode(texts)
+    assert vectors.dtype == np.float32 and vectors.shape == (len(texts), 384)
+    assert np.abs(vectors - torch_vectors).max() < 1e-3
+    # Same vectors, so the same name: an index built by either runtime serves the other.
+    assert onnx_fp32.name == DEFAULT_MODEL
+
+
+def test_int8_onnx_is_close_and_has_its_own_name(onnx_int8, torch_vectors, texts):
+    vectors = onnx_int8.encode(texts)
+    cosines = (vectors * torch_vectors).sum(axis=1)
+    assert cosines.min() >= 0.98, cosines
+    assert onnx_int8.name == INT8_MODEL != DEFAULT_MODEL
+
+
+@pytest.mark.parametrize("variant", ["fp32", "int8"])
+def test_vectors_are_unit_length_float32(variant, onnx_fp32, onnx_int8, texts):
+    model = onnx_fp32 if variant == "fp32" else onnx_int8
+    vectors = model.encode(texts)
+    assert vectors.dtype == np.float32 and vectors.flags.c_contiguous
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("variant", ["fp32", "int8"])
+def test_batched_and_single_texts_give_the_same_vectors(variant, onnx_fp32, onnx_int8, texts):
+    model = onnx_fp32 if variant == "fp32" else onnx_int8
+    batched = model.encode(texts, batch_size=5)  # mixed lengths in a batch: padding must not matter
+    whole = model.encode(texts, batch_size=64)
+    single = np.stack([model.encode([t])[0] for t in texts])
+    assert np.allclose(batched, single, atol=1e-5)
+    assert np.allclose(whole, single, atol=1e-5)
+
+
+def test_interface_matches_the_torch_embedder(onnx_fp32, torch_embedder, texts):
+    assert (onnx_fp32.dimension, onnx_fp32.max_tokens) == (torch_embedder.dimension, torch_embedder.max_tokens) \
+        == (384, 256)
+    assert [onnx_fp32.count_tokens(t) for t in texts] == [torch_embedder.count_tokens(t) for t in texts]
+    assert onnx_fp32.encode([]).shape == (0, 384)
+    calls = onnx_fp32.calls
+    onnx_fp32.encode([QUERY, "mitral valve"])
+    assert onnx_fp32.calls - calls == 2
+
+
+def test_concurrent_calls_give_the_same_vectors(onnx_int8, texts):
+    expected = onnx_int8.encode(texts)
+    calls = onnx_int8.calls
+    results, errors = [], []
+
+    def work():
+        try:
+            for _ in range(3):
+                results.append(onnx_int8.encode(texts))
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert all(np.allclose(r, expected, atol=1e-5) for r in results) and len(results) == 12
+    assert onnx_int8.calls - calls == 12 * len(texts)
+
+
+# ---------------------------------------------------------------- the export cache
+def test_second_load_reuses_the_export(model_cache, onnx_fp32, onnx_int8, monkeypatch):
+    folders = [export_dir(v, model_cache) for v in ("fp32", "int8")]
+    before = [(f / "model.onnx").stat().st_mtime_ns for f in folders]
+
+    def no_export(*args, **kwargs):
+        raise AssertionError("exported again")
+
+    monkeypatch.setattr(onnx_export, "_export_fp32", no_export)
+    monkeypatch.setattr(onnx_export, "_quantize_int8", no_export)
+    again = OnnxEmbedder("fp32", threads=1, cache_dir=model_cache)
+    assert again.folder == folders[0]
+    assert ensure_export("int8", model_cache) == folders[1]
+    assert [(f / "model.onnx").stat().st_mtime_ns for f in folders] == before
+    assert not [p for p in model_cache.iterdir() if ".tmp-" in p.name or ".old-" in p.name]
+    manifest = json.loads((folders[1] / "manifest.json").read_text())
+    assert manifest["variant"] == "int8" and manifest["source_files"]["model.safetensors"]
+
+
+def _damage(folder, how):
+    model = folder / "model.onnx"
+    if how == "truncated":
+        with open(model, "r+b") as fh:
+            fh.truncate(model.stat().st_size // 2)
+    elif how == "flipped":
+        with open(model, "r+b") as fh:
+            fh.seek(model.stat().st_size // 2)
+            byte = fh.read(1)
+            fh.seek(-1, os.SEEK_CUR)
+            fh.write(bytes([byte[0] ^ 0xFF]))
+    elif how == "no manifest":
+        (folder / "manifest.json").unlink()
+    elif how == "no model":
+        model.unlink()
+    elif how == "stale source":
+        manifest = json.loads((folder / "manifest.json").read_text())
+        manifest["source_files"]["model.safetensors"] = "0" * 64
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+    elif how == "bad manifest":
+        (folder / "manifest.json").write_text('{"format": 1, "files"')
+
+
+@pytest.fixture
+def cache_copy(model_cache, onnx_int8, tmp_path):
+    """A private copy of the session's exports, free to damage."""
+    target = tmp_path / "models"
+    for variant in ("fp32", "int8"):
+        shutil.copytree(export_dir(variant, model_cache), export_dir(variant, target))
+    return target
+
+
+@pytest.mark.parametrize("how", ["truncated", "flipped", "no manifest", "no model", "stale source",
+                                 "bad manifest"])
+def test_a_damaged_or_stale_export_is_detected(cache_copy, how):
+    folder = export_dir("fp32", cache_copy)
+    identity = expected_identity("fp32", source_model_dir())
+    assert check_export(folder, identity) is None
+    _damage(folder, how)
+    assert check_export(folder, identity) is not None
+
+
+def test_a_corrupted_export_is_redone(cache_copy, torch_vectors, texts):
+    int8, fp32 = export_dir("int8", cache_copy), export_dir("fp32", cache_copy)
+    fp32_mtime = (fp32 / "model.onnx").stat().st_mtime_ns
+    _damage(int8, "truncated")
+    (cache_copy / f".{int8.name}.tmp-leftover").mkdir()  # an interrupted export's temp folder
+    model = OnnxEmbedder("int8", threads=1, cache_dir=cache_copy)
+    assert check_export(int8, expected_identity("int8", source_model_dir())) is None
+    assert (fp32 / "model.onnx").stat().st_mtime_ns == fp32_mtime  # the intact fp32 export was kept
+    cosines = (model.encode(texts) * torch_vectors).sum(axis=1)
+    assert cosines.min() >= 0.98
+
+
+def test_unknown_variant_is_refused(model_cache):
+    with pytest.raises(ValueError, match="unknown ONNX variant"):
+        ensure_export("fp16", model_cache)
+
+
+# ---------------------------------------------------------------- load_embedder
+@pytest.fixture
+def fresh_loader(monkeypatch, model_cache, torch_embedder):
+    """load_embedder with an empty per-process cache, the session's export
+    cache, and the (already loaded) torch model standing in for a new one."""
+    monkeypatch.setattr(embedding, "_shared", {})
+    monkeypatch.setenv("HEARTSEARCH_MODEL_CACHE", str(model_cache))
+    monkeypatch.delenv("HEARTSEARCH_RUNTIME", raising=False)
+    monkeypatch.setattr(embedding, "SentenceTransformerEmbedder", lambda threads=None: torch_embedder)
+    return load_embedder
+
+
+def test_default_model_runs_on_onnx_and_is_loaded_once(fresh_loader, onnx_fp32):
+    model = fresh_loader()
+    assert isinstance(model, OnnxEmbedder) and model.name == DEFAULT_MODEL and model.variant == "fp32"
+    assert fresh_loader(DEFAULT_MODEL) is model
+
+
+def test_runtime_can_be_chosen(fresh_loader, torch_embedder, monkeypatch):
+    monkeypatch.setenv("HEARTSEARCH_RUNTIME", "torch")
+    assert fresh_loader() is torch_embedder
+    monkeypatch.setattr(embedding, "_shared", {})
+    monkeypatch.setenv("HEARTSEARCH_RUNTIME", "tensorflow")
+    with pytest.raises(ValueError, match="HEARTSEARCH_RUNTIME"):
+        fresh_loader()
+
+
+def test_int8_model_by_name(fresh_loader, onnx_int8):
+    model = fresh_loader(INT8_MODEL)
+    assert isinstance(model, OnnxEmbedder) and model.name == INT8_MODEL
+    with pytest.raises(ValueError, match="unknown embedding model"):
+        fresh_loader("all-MiniLM-L12-v2")
+
+
+def test_falls_back_to_torch_without_onnxruntime(fresh_loader, torch_embedder, monkeypatch, caplog):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # `import onnxruntime` now fails
+    with caplog.at_level(logging.WARNING, logger="indexer.embedding"):
+        model = fresh_loader()
+    assert model is torch_embedder and model.name == DEFAULT_MODEL
+    assert "ONNX runtime is unavailable" in caplog.text and "import of onnxruntime" in caplog.text
+
+
+def test_falls_back_to_torch_when_the_export_fails(fresh_loader, torch_embedder, monkeypatch, caplog,
+                                                   tmp_path):
+    monkeypatch.setenv("HEARTSEARCH_MODEL_CACHE", str(tmp_path / "empty-cache"))
+
+    def broken(*args, **kwargs):
+        raise onnx_export.ExportError("the exporter broke")
+
+    monkeypatch.setattr(onnx_export, "_export_fp32", broken)
+    with caplog.at_level(logging.WARNING, logger="indexer.embedding"):
+        model = fresh_loader(INT8_MODEL)
+    assert model is torch_embedder
+    assert "the exporter broke" in caplog.text and "not 'all-MiniLM-L6-v2-onnx-int8'" in caplog.text
+    assert not [p for p in (tmp_path / "empty-cache").iterdir() if p.is_dir()]  # no half export left
+
+
+def test_an_int8_index_is_refused_by_the_fp32_model(tmp_path, seed_corpus, onnx_int8, onnx_fp32):
+    from indexer.build import publish_articles
+    from indexer.store import IndexStore
+    from search_app import make_searcher
+    from search_app.config import Config
+    from search_app.searcher import IndexMismatch
+
+    store = IndexStore(tmp_path / "index")
+    with store.lock():
+        publish_articles(store, seed_corpus.articles[:2], seed_corpus.pages, onnx_int8)
+    assert make_searcher(Config(index_dir=tmp_path / "index"), onnx_int8).search(QUERY).hits
+    with pytest.raises(IndexMismatch, match="onnx-int8"):
+        make_searcher(Config(index_dir=tmp_path / "index"), onnx_fp32)
+
+
+def test_torch_queries_run_on_one_thread_and_batches_keep_the_setting(torch_embedder, monkeypatch):
+    import torch
+    seen = []
+    real_encode = torch_embedder._model.encode
+    monkeypatch.setattr(torch_embedder._model, "encode",
+                        lambda *a, **k: seen.append(torch.get_num_threads()) or real_encode(*a, **k))
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        torch_embedder.encode([QUERY])
+        torch_embedder.encode([QUERY] * 8)
+        assert seen == [1, 2] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
