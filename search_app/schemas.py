@@ -289,7 +289,9 @@ class ArticlePassage(_Out):
     sentences: list[str]
 
 
-class ArticleSummary(_Out):
+class _ArticleFields(_Out):
+    """What every article response says about the article itself."""
+
     id: str
     title: str
     kind: str
@@ -298,6 +300,9 @@ class ArticleSummary(_Out):
     source: str | None
     attribution: str
     page: str | None
+
+
+class ArticleSummary(_ArticleFields):
     passages: int = Field(description="How many passages the article has.")
 
 
@@ -316,15 +321,7 @@ class ArticleList(_Out):
     articles: list[ArticleSummary]
 
 
-class ArticleDetail(_Out):
-    id: str
-    title: str
-    kind: str
-    url: str | None
-    author: Author
-    source: str | None
-    attribution: str
-    page: str | None
+class ArticleDetail(_ArticleFields):
     disclaimer: str | None
     generation: str
     passage_count: int

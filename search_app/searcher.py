@@ -21,10 +21,9 @@ import json
 import logging
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import faiss
-import numpy as np
 
 from indexer.embedding import Embedder
 from indexer.store import Generation, IndexCorrupt, IndexError_, IndexStore, PassageRecord

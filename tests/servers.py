@@ -25,12 +25,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(index_dir: Path, **env_overrides: str) -> Iterator[str]:
+def server_process(index_dir: Path, drop_env: tuple[str, ...] = (),
+                   **env_overrides: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """The server as shipped (no setting forced); yields (base URL, process)."""
     port = free_port()
-    # Rate limiting (on by default in the real server) is off unless a test turns it on.
-    env = dict(os.environ, HEARTSEARCH_INDEX_DIR=str(index_dir), PYTHONPATH=str(PROJECT_ROOT),
-               HEARTSEARCH_RATE_LIMIT="0")
-    env.update(env_overrides)
+    env = {k: v for k, v in os.environ.items() if k not in drop_env}
+    env.update(HEARTSEARCH_INDEX_DIR=str(index_dir), PYTHONPATH=str(PROJECT_ROOT), **env_overrides)
     # Output goes to a file, not a pipe nobody reads while the server runs: the
     # access log (a line a request) would fill a pipe and block the server.
     output = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
@@ -42,7 +42,7 @@ def running_server(index_dir: Path, **env_overrides: str) -> Iterator[str]:
         while True:
             if proc.poll() is not None:
                 output.seek(0)
-                raise RuntimeError(f"server exited: {output.read()}")
+                raise RuntimeError(f"server exited: {output.read()[-2000:]}")
             try:
                 urllib.request.urlopen(base + "/api/v1/health", timeout=2).close()
                 break
@@ -50,14 +50,24 @@ def running_server(index_dir: Path, **env_overrides: str) -> Iterator[str]:
                 if time.monotonic() > deadline:
                     raise RuntimeError("server did not start in 120 s")
                 time.sleep(0.3)
-        yield base
+        yield base, proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
         output.close()
+
+
+@contextlib.contextmanager
+def running_server(index_dir: Path, **env_overrides: str) -> Iterator[str]:
+    """The server with rate limiting off (it is on by default) unless the
+    test sets HEARTSEARCH_RATE_LIMIT; yields the base URL."""
+    with server_process(index_dir, **{"HEARTSEARCH_RATE_LIMIT": "0", **env_overrides}) as (base, _):
+        yield base
 
 
 def get_json(url: str, timeout: float = 30) -> dict:

@@ -14,7 +14,7 @@ from indexer.models import Article, Page
 from indexer.sources.base import CorpusError, Importer
 from indexer.sources.jsonl import JsonlImporter
 from indexer.sources.markdown import MarkdownImporter
-from indexer.sources.medquad_xml import MedquadXmlImporter
+from indexer.sources.qa_xml import MedquadXmlImporter
 from indexer.sources.qa_page import QaPageImporter
 
 IMPORTERS: dict[str, Importer] = {

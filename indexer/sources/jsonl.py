@@ -21,7 +21,7 @@ from typing import Iterator
 
 from indexer.models import Article, Page
 from indexer.sources.base import CorpusError, make_article, make_page, read_text
-from indexer.sources.medquad import organisation_name, topic_synonyms
+from indexer.sources.nih_sources import organisation_name, topic_synonyms
 
 KNOWN_KEYS = {"id", "kind", "title", "text", "author", "credentials", "source", "url", "page", "synonyms"}
 MEDQUAD_KEYS = {"focus", "qtype"}

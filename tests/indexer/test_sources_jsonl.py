@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from indexer.sources import load_corpus
-from indexer.sources.medquad import ORGANISATIONS, organisation_name, topic_synonyms
+from indexer.sources.nih_sources import ORGANISATIONS, organisation_name, topic_synonyms
 from tests.conftest import MEDQUAD
 
 

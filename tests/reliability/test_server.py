@@ -3,14 +3,9 @@ security defaults as shipped, SIGTERM with requests in flight, and (long)
 load while an editor publishes new generations."""
 from __future__ import annotations
 
-import contextlib
 import http.client
-import os
 import random
 import signal
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -20,47 +15,14 @@ import urllib.request
 import pytest
 
 from indexer.cli import main
-from indexer.config import PROJECT_ROOT
 from indexer.store import IndexStore
-from tests.servers import free_port, get_json, running_server
+from tests.servers import get_json, running_server, server_process
 
 SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy")
 
 
-@contextlib.contextmanager
-def production_server(index_dir, drop_env: tuple[str, ...] = (), **env_overrides: str):
-    """`python -m search_app` as shipped (unlike tests.servers.running_server,
-    rate limiting is left at its default unless overridden). Yields (base, proc)."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in drop_env}
-    env.update(HEARTSEARCH_INDEX_DIR=str(index_dir), PYTHONPATH=str(PROJECT_ROOT), **env_overrides)
-    output = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # a pipe nobody reads would fill up
-    proc = subprocess.Popen([sys.executable, "-m", "search_app", "--host", "127.0.0.1", "--port", str(port)],
-                            cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                output.seek(0)
-                raise RuntimeError(f"server exited: {output.read()[-2000:]}")
-            try:
-                urllib.request.urlopen(base + "/api/v1/health", timeout=2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("server did not start in 120 s")
-                time.sleep(0.3)
-        yield base, proc
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        output.close()
+# As shipped: unlike running_server, rate limiting keeps its default.
+production_server = server_process
 
 
 def fetch(url: str, timeout: float = 30) -> tuple[int, dict, bytes]:

@@ -31,7 +31,7 @@ def test_default_mode_is_hybrid_and_every_mode_answers(medquad_searcher):
         assert any("blood pressure" in t.lower() for t in topics(medquad_searcher, result)[:3]), mode
 
 
-def test_lexical_mode_needs_no_model_and_dense_mode_no_words_in_common(medquad_searcher):
+def test_lexical_finds_nothing_without_shared_words_but_dense_always_answers(medquad_searcher):
     lexical = medquad_searcher.search("zzzqqq unknownword", k=5, mode="lexical")
     assert lexical.hits == []  # nothing shares a word: nothing is invented
     dense = medquad_searcher.search("my ticker is acting up", k=5, mode="dense")

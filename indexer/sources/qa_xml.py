@@ -33,7 +33,7 @@ from xml.parsers import expat
 
 from indexer.models import Article, Page
 from indexer.sources.base import CorpusError, make_article, read_text
-from indexer.sources.medquad import organisation_name, topic_synonyms
+from indexer.sources.nih_sources import organisation_name, topic_synonyms
 
 DECLARATION = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 
