@@ -10,7 +10,7 @@ export PYTHONPATH := $(CURDIR)
 MEDQUAD := ../shared/corpora/medquad-heart.jsonl
 DEV_QUERIES := ../shared/eval/dev-queries.jsonl
 
-.PHONY: help install install-browser run index serve test eval clean
+.PHONY: help install install-browser run index serve test eval bench clean
 
 help:
 	@echo "make run      install, build the index from corpus/ if needed, serve on http://127.0.0.1:8000"
@@ -20,6 +20,7 @@ help:
 	@echo "make index    (re)build the index from corpus/ (only changed articles are embedded)"
 	@echo "make serve    serve the existing index with waitress"
 	@echo "make eval     ranking quality (MRR@10, nDCG@10, Recall@10/50) on the shared dev queries"
+	@echo "make bench    all benchmarks + a summary against the performance targets (BENCH_ARGS=--quick)"
 
 install: $(VENV)/.installed
 
@@ -64,6 +65,19 @@ loadtest: install
 	echo "wrk -t2 -c$(LOADTEST_CONNECTIONS) -d$(LOADTEST_SECONDS)s --latency '$$url$(LOADTEST_PATH)'"; \
 	wrk -t2 -c$(LOADTEST_CONNECTIONS) -d$(LOADTEST_SECONDS)s --timeout 10s --latency "$$url$(LOADTEST_PATH)"
 
+# All benchmarks, then one summary against the performance targets
+# (benchmarks/run_all.py): machine facts, each benchmark's own table, and
+# benchmarks/results/bench-<UTC time>.json + bench-latest.json. Not part of
+# `make test`; tens of minutes on 2 cores, so run it on a quiet machine.
+# BENCH_ARGS="--quick" for a smoke run, "--only search,http" for some.
+# The lexical (bm25s) and peer (txtai) comparisons run in their own venv,
+# benchmarks/.venv-peer, so neither enters requirements.txt.
+BENCH_ARGS ?=
+bench: install
+	@command -v wrk >/dev/null || { echo "installing wrk with apt-get"; $(SUDO) apt-get update && $(SUDO) apt-get install -y wrk; }
+	bash benchmarks/peer_env.sh
+	$(PY) -m benchmarks.run_all $(BENCH_ARGS)
+
 run: index serve
 
 # The browser tests drive Debian's chromium with Python Playwright; never
@@ -82,11 +96,15 @@ test: install install-browser
 	$(PY) -m pytest
 
 # Ranking quality on the shared NIH corpus and dev queries (see docs/quality.md).
+# MODEL=all-MiniLM-L6-v2-onnx-int8 (any of indexer.embedding.MODELS): that model,
+# in its own index folder (and embedding cache) data/medquad-index-MODEL.
+MODEL ?=
+EVAL_INDEX := data/medquad-index$(if $(MODEL),-$(MODEL))
 eval: install
 	@if [ ! -f $(MEDQUAD) ] || [ ! -f $(DEV_QUERIES) ]; then \
 		echo "make eval needs $(MEDQUAD) and $(DEV_QUERIES); not found, nothing to do"; exit 0; fi; \
-	$(PY) -m indexer build $(MEDQUAD) --index-dir data/medquad-index && \
-	$(PY) -m indexer eval --index-dir data/medquad-index --queries $(DEV_QUERIES) --out data/eval-ranks.jsonl
+	$(PY) -m indexer build $(MEDQUAD) --index-dir $(EVAL_INDEX) $(if $(MODEL),--model $(MODEL)) && \
+	$(PY) -m indexer eval --index-dir $(EVAL_INDEX) --queries $(DEV_QUERIES) --out data/eval-ranks$(if $(MODEL),-$(MODEL)).jsonl
 
 # Reliability and security (docs/reliability.md): load while publishing, crashes,
 # full disk, hostile input, fuzzing. Prints a scorecard; `make test` runs the quick part.
@@ -94,10 +112,20 @@ eval: install
 reliability: install
 	HEARTSEARCH_LONG=1 $(PY) -m pytest tests/reliability -p no:cacheprovider
 
-# Known vulnerabilities in the pinned requirements (needs the PyPI vulnerability API).
+# Known vulnerabilities in everything installed in .venv (the pins and what they
+# pull in), looked up per exact version in PyPI's vulnerability data. pip-audit
+# lives in its own venv so it never changes .venv. Exit 2 with "audit NOT run"
+# when that data cannot be fetched (as in a sandbox without internet): a lookup
+# that did not happen is never reported as a pass. Exit 1 on any vulnerability
+# or any package the service could not look up; 0 only when all were checked.
+AUDIT_VENV := .venv-audit
 audit: install
-	@$(PY) -m pip_audit --version >/dev/null 2>&1 || $(PIP) install --quiet --disable-pip-version-check pip-audit
-	$(PY) -m pip_audit --strict -r requirements.txt
+	@[ -x $(AUDIT_VENV)/bin/pip-audit ] || { $(PYTHON) -m venv $(AUDIT_VENV) && \
+		$(AUDIT_VENV)/bin/pip install --quiet --disable-pip-version-check pip-audit==2.10.1; }
+	@$(PY) -c "import urllib.request as u; u.urlopen('https://pypi.org/pypi/waitress/3.0.2/json', timeout=20)" \
+		2>/dev/null || { echo "audit NOT run: vulnerability data cannot be fetched from pypi.org"; exit 2; }
+	@mkdir -p data && $(PIP) freeze --all | sed 's/+[A-Za-z0-9.]*$$//' > data/audit-requirements.txt
+	$(AUDIT_VENV)/bin/pip-audit --strict --disable-pip --no-deps -r data/audit-requirements.txt
 
 clean:
 	rm -rf data .pytest_cache tests/artifacts

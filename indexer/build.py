@@ -19,7 +19,8 @@ from indexer.chunking import ChunkingConfig, chunk_article
 from indexer.embedding import DEFAULT_MODEL, Embedder
 from indexer.faults import checkpoint
 from indexer.models import Article, Page, article_embed_text, embedding_key
-from indexer.store import IndexError_, IndexStore
+from indexer.store import IndexError_, IndexStore, SegmentContent, plan_merge, segment_content
+from indexer.vector_index import probe_texts
 
 ProgressFactory = Callable[[int, str], "object"]
 
@@ -36,6 +37,7 @@ class BuildReport:
     reused: int = 0
     seconds: float = 0.0
     published: bool = False
+    merged: list[str] = field(default_factory=list)  # segments merged into one
 
     @property
     def changed(self) -> bool:
@@ -43,6 +45,8 @@ class BuildReport:
 
     def summary(self) -> str:
         verb = f"published {self.generation}" if self.published else "nothing to publish"
+        if self.merged:
+            verb += f" (merged {len(self.merged)} segments)"
         return (f"{len(self.added)} added, {len(self.updated)} updated, {self.unchanged} unchanged, "
                 f"{len(self.removed)} removed; {self.passages} passages "
                 f"({self.embedded} embedded, {self.reused} reused); {verb} in {self.seconds:.1f}s")
@@ -101,6 +105,29 @@ def embed_texts(texts: Sequence[str], embedder: Embedder, store: IndexStore, lab
         cache.close()
 
 
+def _probe_vectors(embedder: Embedder, store: IndexStore) -> Callable[[], np.ndarray]:
+    """Reader questions embedded by the model, for measuring an approximate
+    index's recall (indexer.vector_index); computed only if one is built."""
+    def probes() -> np.ndarray:
+        vectors, _ = embed_texts(probe_texts(), embedder, store, "embedding probe queries",
+                                 progress=lambda total, label: _progress_bar(0, label))
+        return vectors
+    return probes
+
+
+def _embedded_segment(articles: Sequence[Article], embedder: Embedder, store: IndexStore,
+                      chunking: ChunkingConfig, progress: ProgressFactory) -> tuple[SegmentContent, int, int]:
+    """Chunk and embed `articles` (cached vectors reused); returns the
+    segment content and how many passages and articles the model had to
+    embed."""
+    passages = [p for article in articles for p in chunk_article(article, chunking)]
+    vectors, embedded = embed_texts([p.embed_text for p in passages], embedder, store,
+                                    "embedding passages", progress=progress)
+    article_vectors, embedded_articles = embed_texts([article_embed_text(a) for a in articles], embedder,
+                                                     store, "embedding articles", progress=progress)
+    return SegmentContent(articles, passages, vectors, article_vectors), embedded, embedded_articles
+
+
 def publish_articles(store: IndexStore, articles: Sequence[Article], pages: Sequence[Page],
                      embedder: Embedder | Callable[[], Embedder],
                      chunking: ChunkingConfig = ChunkingConfig(),
@@ -108,21 +135,30 @@ def publish_articles(store: IndexStore, articles: Sequence[Article], pages: Sequ
     """Make `articles` (the complete set) the next live generation.
 
     Call while holding `store.lock()`. If nothing differs from the live
-    generation, nothing is published unless `force`. `embedder` may be a
-    loader, called only when there is something to embed (loading costs
-    seconds).
+    generation, nothing is published unless `force`. Otherwise only the
+    added and edited articles are chunked and embedded, into one new
+    segment; the live generation's other segments are reused as they are
+    (indexer.store). `force`, a different model or different chunking
+    rebuilds everything into one segment. `embedder` may be a loader,
+    called only when there is something to embed (loading costs seconds).
     """
     started = time.perf_counter()
     report = BuildReport()
     try:
         live = store.open_current()
-        old_hashes, live_model = live.article_hashes(), live.model
-        live.close()
     except IndexError_:
-        old_hashes, live_model = {}, None
-    new_ids = set()
+        live = None
+    try:
+        return _publish(store, live, articles, pages, embedder, chunking, force, progress, report, started)
+    finally:
+        if live is not None:
+            live.close()
+
+
+def _publish(store, live, articles, pages, embedder, chunking, force, progress, report, started) -> BuildReport:
+    old_hashes = live.article_hashes() if live is not None else {}
+    by_id = {a.id: a for a in articles}
     for article in articles:
-        new_ids.add(article.id)
         old = old_hashes.get(article.id)
         if old is None:
             report.added.append(article.id)
@@ -130,32 +166,46 @@ def publish_articles(store: IndexStore, articles: Sequence[Article], pages: Sequ
             report.updated.append(article.id)
         else:
             report.unchanged += 1
-    report.removed = sorted(set(old_hashes) - new_ids)
+    report.removed = sorted(set(old_hashes) - set(by_id))
+    live_model = live.model if live is not None else None
     wanted_model = embedder.name if hasattr(embedder, "encode") else DEFAULT_MODEL
     if not (report.changed or force or live_model != wanted_model):
         report.seconds = time.perf_counter() - started
         return report
     if callable(embedder) and not hasattr(embedder, "encode"):
         embedder = embedder()
-
-    ordered = sorted(articles, key=lambda a: a.id)
-    passages = [p for article in ordered for p in chunk_article(article, chunking)]
-    vectors, embedded = embed_texts([p.embed_text for p in passages], embedder, store,
-                                    "embedding passages", progress=progress)
-    article_vectors, embedded_articles = embed_texts([article_embed_text(a) for a in ordered], embedder,
-                                                     store, "embedding articles", progress=progress)
+    chunk_settings = {"max_words": chunking.max_words, "overlap_sentences": chunking.overlap_sentences}
+    incremental = (live is not None and not force and live.model == embedder.name
+                   and live.manifest.get("chunking") == chunk_settings)
+    probes = _probe_vectors(embedder, store)
+    if incremental:
+        to_embed = sorted((by_id[i] for i in report.added + report.updated), key=lambda a: a.id)
+    else:
+        to_embed = sorted(articles, key=lambda a: a.id)
+    content, embedded, embedded_articles = _embedded_segment(to_embed, embedder, store, chunking, progress)
     writer = store.new_generation(embedder.name, embedder.dimension)
     try:
-        writer.write(ordered, pages, passages, vectors, article_vectors,
-                     extra={"chunking": {"max_words": chunking.max_words,
-                                         "overlap_sentences": chunking.overlap_sentences}})
+        if incremental:
+            numbers = live.article_numbers()
+            writer.keep(live, [numbers[i] for i in report.updated + report.removed])
+            merge = plan_merge(writer)
+            if merge.segments:
+                merged = segment_content(merge.segments, writer.deleted)
+                writer.drop_segments(merge.segments)
+                if merged.articles:
+                    writer.add_segment(merged, probes)
+                report.merged = [s.name for s in merge.segments]
+        if content.articles:
+            writer.add_segment(content, probes)
+        manifest = writer.finish(pages, extra={"chunking": chunk_settings})
         store.publish(writer)
     except BaseException:  # includes Ctrl-C: drop the half-written generation now
         store.discard(writer)
         raise
     report.generation = writer.name
-    report.passages, report.reused = len(passages), len(passages) - embedded
+    report.passages = manifest["passages"]
     report.embedded = embedded + embedded_articles
+    report.reused = report.passages - embedded
     report.published = True
     report.seconds = time.perf_counter() - started
     return report

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from indexer.config import DEFAULT_CORPUS_DIR, PROJECT_ROOT, index_dir_from_env
+from indexer.embedding import BUILD_MODEL, MODELS  # names only: the model loads when needed
 from indexer.store import IndexBusy, IndexCorrupt, IndexError_, IndexMissing, IndexStore
 
 DEFAULT_QUERIES = PROJECT_ROOT.parent / "shared" / "eval" / "dev-queries.jsonl"
@@ -30,7 +31,9 @@ exit status:
      --dask cluster could not be reached or could not finish (nothing published)
 
 environment:
-  HEARTSEARCH_INDEX_DIR  index folder (default: data/index in the project)
+  HEARTSEARCH_INDEX_DIR      index folder (default: data/index in the project)
+  HEARTSEARCH_MODEL          embedding model of build/add/sync when --model is not given
+  HEARTSEARCH_MODEL_THREADS  cores the embedding of a build uses (default: all)
 
 examples:
   python -m indexer build corpus/
@@ -62,6 +65,9 @@ def _input_options(parser: argparse.ArgumentParser) -> None:
                         help="embed on a Dask cluster: a scheduler ADDRESS (tcp://host:8786), or local:N "
                              "to start N single-threaded worker processes on 127.0.0.1 for this run; "
                              "this process still diffs, caches and publishes")
+    parser.add_argument("--model", default=None, choices=MODELS,
+                        help="embedding model (default: $HEARTSEARCH_MODEL, else the live index's model, "
+                             f"else {BUILD_MODEL}); another model than the live index's re-embeds everything")
     _writer_options(parser)
 
 
@@ -153,15 +159,40 @@ def _load(args) -> tuple:
     return corpus
 
 
+def _model_name(args, store: IndexStore) -> str:
+    """--model, else $HEARTSEARCH_MODEL, else the live index's model (an
+    edit never silently re-embeds the index with another model), else
+    BUILD_MODEL (a new index)."""
+    from indexer.embedding import model_from_env
+    try:
+        name = getattr(args, "model", None) or model_from_env()
+    except ValueError as err:  # a bad $HEARTSEARCH_MODEL
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from None
+    if name:
+        return name
+    try:
+        live = store.open_current()
+    except IndexError_:
+        return BUILD_MODEL
+    try:
+        return live.model if live.model in MODELS else BUILD_MODEL
+    finally:
+        live.close()
+
+
 def _publish(store: IndexStore, args, articles, pages, force: bool = False) -> int:
     from indexer.build import publish_articles
-    from indexer.embedding import load_embedder
+    from indexer.embedding import LazyEmbedder
+    model = _model_name(args, store)
+    # A lazy embedder, not a bare loader: publish_articles compares its name
+    # with the live index's before deciding there is nothing to do.
     if getattr(args, "dask", None):  # the only place Dask is imported
         from indexer.distributed import cluster_embedder
-        with cluster_embedder(args.dask) as loader:
-            report = publish_articles(store, articles, pages, loader, force=force)
+        with cluster_embedder(args.dask, model=model) as loader:
+            report = publish_articles(store, articles, pages, LazyEmbedder(model, loader), force=force)
     else:
-        report = publish_articles(store, articles, pages, load_embedder, force=force)
+        report = publish_articles(store, articles, pages, LazyEmbedder(model), force=force)
     print(report.summary())
     return EXIT_OK
 
@@ -262,14 +293,19 @@ def cmd_remove(args, store: IndexStore) -> int:
 
 
 def cmd_status(args, store: IndexStore) -> int:
+    from indexer.vector_index import describe
     generation = store.open_current()
     try:
         m = generation.manifest
         print(f"index:       {store.root}")
         print(f"generation:  {generation.name} (published {m['built_at']})")
-        print(f"model:       {m['model']} ({m['dimension']} dimensions, {m['index_type']})")
+        print(f"model:       {m['model']} ({m['dimension']} dimensions)")
         print(f"articles:    {m['articles']}")
-        print(f"passages:    {m['passages']}")
+        print(f"passages:    {m['passages']} live, {generation.deleted_passage_count} deleted "
+              f"awaiting a merge")
+        print(f"segments:    {len(m['segments'])}")
+        for segment in generation.index_summary():
+            print(f"  {segment['segment']}  {segment['passages']:8d} passages  {describe(segment)}")
         print(f"corpus hash: {m['corpus_hash'][:16]}")
         print(f"generations: {', '.join(store.generation_names())} (live: {generation.name})")
         print("articles by source:")

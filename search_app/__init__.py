@@ -19,7 +19,7 @@ from urllib.parse import quote
 from flask import Flask, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from indexer.embedding import Embedder, load_embedder
+from indexer.embedding import DEFAULT_MODEL, MODELS, Embedder, load_embedder
 from indexer.store import IndexError_, IndexStore
 from search_app.config import Config
 from search_app.errors import (INDEX_RETRY_AFTER, INDEX_UNAVAILABLE_MESSAGE, INTERNAL_ERROR_MESSAGE, api_error,
@@ -39,9 +39,39 @@ CORS_EXPOSED = "X-Request-ID, Retry-After, X-RateLimit-Limit, X-RateLimit-Remain
 
 
 def make_searcher(config: Config, embedder: Embedder | None = None) -> Searcher:
+    """The searcher over `config.index_dir`. Without `embedder`, the model
+    the index was built with is loaded (one thread per model call,
+    `config.model_threads`), so an int8-built index is served by the int8
+    model; an index of a model this code does not know gets the default
+    one, which the searcher refuses with a message naming the fix."""
     from search_app.glossary import Glossary
-    return Searcher(IndexStore(config.index_dir), embedder or load_embedder(), config.reload_interval,
-                    glossary=Glossary.load())
+    store = IndexStore(config.index_dir)
+    if embedder is None:
+        embedder = load_embedder(index_model(store) or DEFAULT_MODEL, threads=config.model_threads)
+    return Searcher(store, embedder, config.reload_interval, glossary=Glossary.load())
+
+
+def index_model(store: IndexStore) -> str | None:
+    """The known model (indexer.embedding.MODELS) the index was built with:
+    the live generation's, or if that cannot be read, the newest earlier
+    generation's that can (the searcher falls back the same way). None if
+    there is no readable generation or its model is unknown here."""
+    current = store.current_name()
+    if current is None:
+        return None
+    for name in [current] + [n for n in reversed(store.generation_names()) if n < current]:
+        try:
+            generation = store.open_generation(name)
+        except (IndexError_, OSError):
+            continue
+        try:
+            model = generation.model
+        except KeyError:
+            continue
+        finally:
+            generation.close()
+        return model if model in MODELS else None
+    return None
 
 
 class RequestLog:

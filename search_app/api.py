@@ -16,7 +16,6 @@ import threading
 import time
 from dataclasses import dataclass
 
-import numpy as np
 from flask import Blueprint, current_app, request
 
 from indexer.store import Generation, PassageRecord
@@ -76,8 +75,7 @@ def _catalog(generation: Generation) -> Catalog:
         cached = current_app.extensions.get("api_catalog")
         if cached is not None and cached.generation == generation.name:
             return cached
-        counts = np.bincount(generation.passage_articles, minlength=len(generation.article_ids))
-        passages = {article_id: int(n) for article_id, n in zip(generation.article_ids, counts)}
+        passages = generation.passage_counts()
         articles = [{
             "id": a.id, "title": a.title, "kind": a.kind, "url": a.url,
             "author": {"name": a.author, "credentials": a.credentials}, "source": a.source,

@@ -57,6 +57,14 @@ class Config:
     cors_origins: tuple[str, ...] = ()   # origins allowed to call the API from a browser; "*" = any
     proxy_hops: int = 0              # trusted reverse proxies in front (X-Forwarded-For hops to believe)
     max_body_bytes: int = 64 * 1024  # largest request body (POST /api/v1/search); larger is a 413
+    # Threads one embedding-model call may use in the server: 1. A query is
+    # one call of 1-2 texts, run on one core (onnxruntime intra-op and
+    # inter-op threads 1; torch pinned to 1 thread), so `threads` concurrent
+    # requests share the cores instead of each spreading over all of them
+    # and waiting on each other. FAISS searches on 1 OpenMP thread
+    # (search_app/searcher.py). A build (the indexer) uses all cores:
+    # HEARTSEARCH_MODEL_THREADS (indexer/embedding.py).
+    model_threads: int = 1
 
     @classmethod
     def from_env(cls) -> "Config":

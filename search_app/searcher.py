@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import logging
 import threading
 import time
@@ -142,11 +141,15 @@ class _GenerationHelpers:
         protected = frozenset(glossary.lay_words) if glossary is not None and \
             hasattr(glossary, "lay_words") else frozenset()
         self.speller = SpellingCorrector(generation.vocabulary, protected, english_words())
-        rows = generation._query("SELECT title, synonyms FROM articles WHERE synonyms != '[]'")
-        self.synonyms = corpus_synonym_table([(t, tuple(json.loads(s))) for t, s in rows])
-        rows = generation._query("SELECT title, url FROM articles ORDER BY num")
-        self.article_need = [title_need(title) for title, _ in rows]
-        self.article_family = [url for _, url in rows]  # one source page = one topic family
+        rows = generation.article_rows()
+        self.synonyms = corpus_synonym_table([(title, tuple(synonyms)) for _, title, _, synonyms in rows
+                                              if synonyms])
+        # By article number (None where a number is not live).
+        self.article_need: list[str | None] = [None] * len(generation.article_ids)
+        self.article_family: list[str | None] = [None] * len(generation.article_ids)
+        for num, title, url, _ in rows:
+            self.article_need[num] = title_need(title)
+            self.article_family[num] = url  # one source page = one topic family
 
 
 class Searcher:

@@ -8,6 +8,7 @@ import pytest
 from indexer.build import publish_articles
 from indexer.models import Article
 from indexer.store import IndexBusy, IndexCorrupt, IndexMissing, IndexStore
+from tests.index_files import live_segment_file
 
 
 def test_manifest_describes_the_generation(seed_index_dir, seed_corpus):
@@ -16,7 +17,8 @@ def test_manifest_describes_the_generation(seed_index_dir, seed_corpus):
     assert m["model"] == "all-MiniLM-L6-v2"
     assert m["dimension"] == 384
     assert m["articles"] == len(seed_corpus.articles) == 10
-    assert m["passages"] == generation.index.ntotal >= 10
+    assert m["passages"] == sum(s.index.ntotal for s in generation.segments) >= 10
+    assert len(m["segments"]) == 1 and m["deleted_articles"] == []
     assert len(m["corpus_hash"]) == 64
     assert m["built_at"].endswith("Z")
 
@@ -26,7 +28,7 @@ def test_vectors_are_normalised_and_match_a_fresh_embedding(seed_index_dir, embe
     vectors = generation.vectors()
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
     first = generation.passages([0])[0]
-    (embed_text,) = generation._query("SELECT embed_text FROM passages WHERE id = 0")[0]
+    (embed_text,) = generation.segments[0].query("SELECT embed_text FROM passages WHERE id = 0")[0]
     assert embed_text.startswith(first.article_title)
     assert np.allclose(embedder.encode([embed_text])[0], vectors[0], atol=1e-5)
 
@@ -101,10 +103,11 @@ def test_corrupt_new_generation_is_refused_before_the_switch(writable_index, see
     writer = store.new_generation(embedder.name, embedder.dimension)
     writer.write(seed_corpus.articles, [], [], np.zeros((0, 384), dtype=np.float32),
                  np.zeros((len(seed_corpus.articles), 384), dtype=np.float32))
-    (writer.staging / "vectors.faiss").write_bytes(b"not a faiss file")
+    (writer.new_segments[0] / "vectors.faiss").write_bytes(b"not a faiss file")
     with pytest.raises(IndexCorrupt, match="refused"):
         store.publish(writer)
     assert store.current_name() == before
+    assert not writer.new_segments[0].exists(), "the refused segment is removed"
 
 
 def test_rollback_returns_to_the_previous_generation(writable_index, seed_corpus, embedder):
@@ -124,7 +127,7 @@ def test_missing_index_names_the_command_that_builds_it(tmp_path):
 
 def test_sqlite_and_faiss_disagreeing_is_detected(writable_index):
     store = IndexStore(writable_index)
-    path = writable_index / "generations" / store.current_name() / "passages.sqlite"
+    path = live_segment_file(writable_index, "passages.sqlite")
     db = sqlite3.connect(path)
     db.execute("DELETE FROM passages WHERE id = 0")
     db.commit()
@@ -133,7 +136,10 @@ def test_sqlite_and_faiss_disagreeing_is_detected(writable_index):
         store.open_current()
 
 
-def test_manifest_is_json_with_checksums(seed_index_dir):
+def test_manifest_names_segments_whose_files_have_checksums(seed_index_dir):
     store = IndexStore(seed_index_dir)
     manifest = json.loads((seed_index_dir / "generations" / store.current_name() / "manifest.json").read_text())
-    assert set(manifest["checksums"]) == {"vectors.faiss", "articles.faiss", "passages.sqlite"}
+    (segment,) = manifest["segments"]
+    meta = json.loads((seed_index_dir / "segments" / segment["name"] / "segment.json").read_text())
+    assert set(meta["checksums"]) == {"vectors.faiss", "articles.faiss", "passages.sqlite"}
+    assert meta["vector_index"]["type"] == "flat" and meta["passages"] == manifest["passages"]

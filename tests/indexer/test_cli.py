@@ -25,14 +25,14 @@ def test_help_reads_like_a_man_page(tmp_path):
 def test_status_and_verify_on_a_real_index(writable_index):
     status = run("status", index_dir=writable_index).stdout
     assert "all-MiniLM-L6-v2" in status and "articles:    10" in status
+    assert "segments:    1" in status and "exact (flat inner product)" in status
     assert "National Kidney Foundation" in status
     assert "ok:" in run("verify", index_dir=writable_index).stdout
 
 
 def test_verify_reports_a_file_damaged_at_rest(writable_index):
-    from indexer.store import IndexStore
-    name = IndexStore(writable_index).current_name()
-    path = writable_index / "generations" / name / "passages.sqlite"
+    from tests.index_files import live_segment_file
+    path = live_segment_file(writable_index, "passages.sqlite")
     data = bytearray(path.read_bytes())
     data[-10] ^= 0xFF
     path.write_bytes(bytes(data))
@@ -59,3 +59,68 @@ def test_missing_index_is_a_clear_error(tmp_path):
     proc = run("status", index_dir=tmp_path / "none", check=False)
     assert proc.returncode == 3
     assert "python -m indexer build" in proc.stderr
+
+
+# ---------------------------------------------------------------- --model / HEARTSEARCH_MODEL
+def _two_articles(folder):
+    folder.mkdir()
+    (folder / "aorta.md").write_text("---\nid: aorta\ntitle: Aorta\n---\nThe aorta is the main artery.\n")
+    (folder / "valve.md").write_text("---\nid: valve\ntitle: Leaky valve\n---\nA leaky heart valve lets "
+                                     "blood flow backwards.\n")
+    return folder
+
+
+def _live_model(index_dir):
+    from indexer.store import IndexStore
+    live = IndexStore(index_dir).open_current()
+    try:
+        return live.model
+    finally:
+        live.close()
+
+
+def test_new_index_gets_the_build_model_and_edits_keep_the_live_model(tmp_path):
+    from indexer.embedding import BUILD_MODEL, FP32_MODEL, MODELS
+    other = next(m for m in MODELS if m != BUILD_MODEL)
+    corpus, index = _two_articles(tmp_path / "corpus"), tmp_path / "idx"
+    assert "--model" in run("build", "--help", index_dir=index).stdout
+    built = run("build", str(corpus), index_dir=index)
+    assert "2 added" in built.stdout and _live_model(index) == BUILD_MODEL
+    assert BUILD_MODEL in run("status", index_dir=index).stdout
+    # Without --model an edit keeps the live index's model: only the new text is embedded.
+    (corpus / "extra.md").write_text("---\nid: extra\ntitle: Heart murmur\n---\nA whooshing sound.\n")
+    synced = run("sync", str(corpus), index_dir=index)
+    assert "1 added" in synced.stdout and "(2 embedded," in synced.stdout, synced.stdout
+    assert _live_model(index) == BUILD_MODEL
+    # Another model re-embeds everything although no article changed; then that model is kept.
+    switched = run("build", str(corpus), "--model", other, index_dir=index)
+    assert "0 added" in switched.stdout and "published" in switched.stdout, switched.stdout
+    assert _live_model(index) == other
+    assert "nothing to publish" in run("build", str(corpus), "--model", other, index_dir=index).stdout
+    assert "nothing to publish" in run("build", str(corpus), index_dir=index).stdout
+    (corpus / "later.md").write_text("---\nid: later\ntitle: Aortic valve\n---\nIt opens and closes.\n")
+    run("add", str(corpus / "later.md"), index_dir=index)
+    assert _live_model(index) == other
+    assert FP32_MODEL in MODELS
+
+
+def test_model_from_the_environment_and_the_flag_wins(tmp_path, monkeypatch):
+    from indexer.embedding import BUILD_MODEL, MODELS
+    other = next(m for m in MODELS if m != BUILD_MODEL)
+    corpus, index = _two_articles(tmp_path / "corpus"), tmp_path / "idx"
+    monkeypatch.setenv("HEARTSEARCH_MODEL", other)
+    run("add", str(corpus / "aorta.md"), index_dir=index)
+    assert _live_model(index) == other
+    run("add", str(corpus / "valve.md"), "--model", BUILD_MODEL, index_dir=index)
+    assert _live_model(index) == BUILD_MODEL
+    monkeypatch.setenv("HEARTSEARCH_MODEL", "all-MiniLM-L12-v2")
+    proc = run("build", str(corpus), index_dir=index, check=False)
+    assert proc.returncode == 2 and "HEARTSEARCH_MODEL must be one of" in proc.stderr
+    assert _live_model(index) == BUILD_MODEL
+
+
+def test_unknown_model_is_a_usage_error(tmp_path):
+    corpus = _two_articles(tmp_path / "corpus")
+    proc = run("build", str(corpus), "--model", "all-MiniLM-L12-v2", index_dir=tmp_path / "idx", check=False)
+    assert proc.returncode == 2 and "invalid choice" in proc.stderr
+    assert not (tmp_path / "idx" / "CURRENT").exists()

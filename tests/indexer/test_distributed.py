@@ -58,11 +58,13 @@ def local_index(tmp_path_factory, extra_corpus, embedder) -> Path:
 
 def _rows(root: Path) -> dict:
     store = IndexStore(root)
-    path = store.generations_dir / store.current_name() / "passages.sqlite"
+    generation = store.open_current()
+    (segment,) = generation.segments  # a full build writes one segment
+    path = segment.path / "passages.sqlite"
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         return {table: db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
-                for table in ("articles", "passages", "pages", "vocabulary")}
+                for table in ("articles", "passages", "vocabulary")} | {"pages": generation.manifest["pages"]}
     finally:
         db.close()
 
@@ -71,13 +73,14 @@ def assert_same_index(expected_root: Path, actual_root: Path) -> None:
     """Identical ids, texts and rows; vectors equal within float noise."""
     expected, actual = IndexStore(expected_root).open_current(), IndexStore(actual_root).open_current()
     try:
-        for key in ("model", "dimension", "articles", "passages", "corpus_hash", "chunking", "index_type"):
+        for key in ("model", "dimension", "articles", "passages", "corpus_hash", "chunking", "segments"):
             assert expected.manifest[key] == actual.manifest[key], key
         assert expected.name == actual.name
         assert _rows(expected_root) == _rows(actual_root)
         np.testing.assert_allclose(actual.vectors(), expected.vectors(), atol=1e-5, rtol=0)
-        np.testing.assert_allclose(actual.article_index.reconstruct_n(0, actual.article_index.ntotal),
-                                   expected.article_index.reconstruct_n(0, expected.article_index.ntotal),
+        actual_articles, expected_articles = actual.segments[0].article_index, expected.segments[0].article_index
+        np.testing.assert_allclose(actual_articles.reconstruct_n(0, actual_articles.ntotal),
+                                   expected_articles.reconstruct_n(0, expected_articles.ntotal),
                                    atol=1e-5, rtol=0)
     finally:
         expected.close()

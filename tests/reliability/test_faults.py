@@ -16,6 +16,7 @@ import pytest
 from indexer.cli import main
 from indexer.config import PROJECT_ROOT
 from indexer.store import GenerationWriter, IndexCorrupt, IndexStore
+from tests.index_files import live_segment_file
 
 ARTICLE = "---\nid: {id}\ntitle: {title}\n---\n{text}\n"
 
@@ -129,18 +130,36 @@ def test_read_only_index_folder(writable_index, tmp_path, scorecard, capsys):
     assert failures == [] and n_lost == 0, failures
 
 
-def test_full_disk(seed_index_dir, tmp_path, scorecard):
+def _long_article_primed(folder: Path, index: Path, embedder) -> Path:
+    """An article of ~60 passages whose vectors are already in the index's
+    embedding cache: adding it needs no cache growth, only a new segment
+    (~0.3 MB), which 100 KB of free space cannot hold."""
+    from indexer.build import embed_texts
+    from indexer.chunking import chunk_article
+    from indexer.models import article_embed_text
+    from indexer.sources import load_corpus
+    sentences = [f"Finding {n} in this long review concerns the aortic valve, stenosis grade {n % 4} and "
+                 f"the follow-up interval of {n % 12 + 1} months." for n in range(300)]
+    path = write_article(folder, "disk-probe-long", " ".join(sentences))
+    (article,) = load_corpus([path]).articles
+    texts = [p.embed_text for p in chunk_article(article)] + [article_embed_text(article)]
+    embed_texts(texts, embedder, IndexStore(index))
+    return path
+
+
+def test_full_disk(seed_index_dir, tmp_path, scorecard, embedder):
     new = write_article(tmp_path / "new", "disk-probe", "A new article about aortic stenosis and the aortic valve.")
     failures, attempts = [], 0
     with small_tmpfs("64m") as disk:
         index = disk / "index"
         shutil.copytree(seed_index_dir, index)
+        long_article = _long_article_primed(tmp_path / "long", index, embedder)
         before, before_current = hashes(index), IndexStore(index).current_name()
-        # 0 bytes: the embedding cache cannot grow; 100 KB: the new generation's files cannot be written.
-        for leave in (0, 100_000):
+        # 0 bytes: the embedding cache cannot grow; 100 KB: the new segment cannot be written.
+        for leave, article in ((0, new), (100_000, long_article)):
             filler = fill(disk, leave)
             attempts += 1
-            proc = indexer_cli("add", str(new), "--index-dir", str(index))
+            proc = indexer_cli("add", str(article), "--index-dir", str(index))
             if proc.returncode != 3 or "No space left on device" not in proc.stderr or "Traceback" in proc.stderr:
                 failures.append(f"{leave} bytes free: exit {proc.returncode}: {proc.stderr.strip()[-300:]!r}")
             if IndexStore(index).current_name() != before_current:
@@ -169,17 +188,17 @@ def test_damaged_new_generation_is_refused_before_the_switch(writable_index, emb
     from indexer.models import Article
     store = IndexStore(writable_index)
     before_current, before = store.current_name(), hashes(writable_index)
-    original = GenerationWriter.write
+    original = GenerationWriter.finish
 
     def write_then_damage(self, *args, **kwargs):
         manifest = original(self, *args, **kwargs)
-        path = self.staging / filename
+        path = self.new_segments[-1] / filename
         data = bytearray(path.read_bytes())
         data[len(data) * 2 // 3] ^= 0x55  # one flipped byte, as a bad disk or a stray write would do
         path.write_bytes(bytes(data))
         return manifest
 
-    monkeypatch.setattr(GenerationWriter, "write", write_then_damage)
+    monkeypatch.setattr(GenerationWriter, "finish", write_then_damage)
     live = store.open_current()
     extra = Article(id="damage-probe", title="Probe", text="An article about the tricuspid valve.")
     failures = []
@@ -216,7 +235,8 @@ def test_damaged_at_rest(writable_index, embedder, tmp_path, filename, scorecard
     failures = []
 
     def damage(name):
-        path = writable_index / "generations" / name / filename
+        path = writable_index / "generations" / name / filename if filename == "manifest.json" \
+            else live_segment_file(writable_index, filename, name)
         data = bytearray(path.read_bytes())
         if filename == "manifest.json":  # cut short, as a crash mid-copy would leave it
             data = data[:len(data) // 2]
@@ -249,7 +269,7 @@ def test_damaged_at_rest(writable_index, embedder, tmp_path, filename, scorecard
 
 def test_server_refuses_to_start_with_no_intact_generation(writable_index, scorecard):
     """`python -m search_app` exits 3 with a message naming the fix, no traceback."""
-    path = writable_index / "generations" / IndexStore(writable_index).current_name() / "vectors.faiss"
+    path = live_segment_file(writable_index, "vectors.faiss")
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x55
     path.write_bytes(bytes(data))

