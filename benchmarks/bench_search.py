@@ -10,7 +10,7 @@ Three parts, each printed as a table and written to one JSON file:
            (edit, add, remove), in-process query latency per stage and per
            mode (median and p99 over reader queries), resident memory per
            passage, and the vector index chosen with its measured recall.
-  vectors  the vector index alone at 100k and 1M vectors: exact vs HNSW
+  vectors  the vector index alone at 100k and 1M vectors: exact vs IVF
            (fp16) build time, latency, recall@10 against exact search on
            real query vectors, and resident memory of a server-like process
            that loads the index from disk.
@@ -46,7 +46,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from benchmarks.common import DEV_QUERIES, MEDQUAD, RESULTS_DIR, machine_facts, percentile, write_json  # noqa: E402
 from indexer.build import publish_articles  # noqa: E402
 from indexer.chunking import ChunkingConfig, chunk_article  # noqa: E402
-from indexer.embedding import load_embedder  # noqa: E402
+from indexer.embedding import BUILD_MODEL, load_embedder  # noqa: E402
 from indexer.models import article_embed_text, embedding_key  # noqa: E402
 from indexer.sources import load_corpus  # noqa: E402
 from indexer.store import IndexStore  # noqa: E402
@@ -90,13 +90,16 @@ def bench_build(embedder, articles, passages_target: int, repeats: int) -> dict:
             break
     texts = [p.embed_text for a in chosen for p in chunk_article(a, chunking)]
     texts += [article_embed_text(a) for a in chosen]
-    tokens = [len(embedder.tokenizer(t)["input_ids"]) if hasattr(embedder, "tokenizer") else None
-              for t in texts[:200]]
+    count = getattr(embedder, "count_tokens", None)
+    tokens = [count(t) for t in texts] if count else []
+    # The model at its best: batches of similar length (as the build sorts them).
+    ordered = sorted(texts, key=len, reverse=True)
     embedder.encode(texts[:64], batch_size=64)  # warm up
     raw, build = [], []
     for _ in range(repeats):
         started = time.perf_counter()
-        embedder.encode(texts, batch_size=64)
+        for start in range(0, len(ordered), 64):
+            embedder.encode(ordered[start:start + 64], batch_size=64)
         raw.append(len(texts) / (time.perf_counter() - started))
         with tempfile.TemporaryDirectory() as folder:
             store = IndexStore(Path(folder) / "index")  # fresh cache: everything is embedded
@@ -104,9 +107,8 @@ def bench_build(embedder, articles, passages_target: int, repeats: int) -> dict:
                 started = time.perf_counter()
                 publish_articles(store, chosen, [], embedder, chunking=chunking, progress=_quiet)
                 build.append(len(texts) / (time.perf_counter() - started))
-    known = [t for t in tokens if t]
     return {"model": embedder.name, "texts": len(texts), "articles": len(chosen),
-            "mean_tokens": round(float(np.mean(known)), 1) if known else None,
+            "mean_tokens": round(float(np.mean(tokens)), 1) if tokens else None,
             "raw_model_passages_per_s": round(statistics.median(raw), 1),
             "build_passages_per_s": round(statistics.median(build), 1),
             "build_over_raw": round(statistics.median(build) / statistics.median(raw), 3),
@@ -174,16 +176,23 @@ def seed_cache(store: IndexStore, embedder, base, articles, rng) -> None:
         cache.close()
 
 
-def reference_vectors(embedder, keys: list[str]) -> dict:
+def reference_caches(embedder) -> list[Path]:
+    """Embedding caches of the same corpus left by the tests and `make eval`."""
     from benchmarks.common import REFERENCE_CACHE
-    if not REFERENCE_CACHE.exists():
-        return {}
+    candidates = [REFERENCE_CACHE, ROOT / "data" / f"medquad-index-{embedder.name}" / "embeddings.sqlite"]
+    return [path for path in candidates if path.exists()]
+
+
+def reference_vectors(embedder, keys: list[str]) -> dict:
     from indexer.store import EmbeddingCache
-    cache = EmbeddingCache(REFERENCE_CACHE, embedder.dimension)
-    try:
-        return cache.get_many(keys)
-    finally:
-        cache.close()
+    found: dict = {}
+    for path in reference_caches(embedder):
+        cache = EmbeddingCache(path, embedder.dimension)
+        try:
+            found.update(cache.get_many([k for k in keys if k not in found]))
+        finally:
+            cache.close()
+    return found
 
 
 def timed_publish(store, articles, embedder) -> float:
@@ -265,7 +274,7 @@ def bench_vectors(workdir: Path, real: np.ndarray, queries: np.ndarray, count: i
     truth = exact_top(vectors, queries, 10)
     out = {"vectors": count, "indexes": {}}
     for kind, settings in (("flat", VectorIndexSettings(ann_min_vectors=count + 1)),
-                           ("hnsw_fp16", VectorIndexSettings(ann_min_vectors=0))):
+                           ("ivf_fp16", VectorIndexSettings(ann_min_vectors=0))):
         started = time.perf_counter()
         index, info = build_vector_index(vectors, settings, lambda: queries[::2])  # tuned on half the queries
         build_s = time.perf_counter() - started
@@ -317,12 +326,12 @@ def probe_index_main(path: str, queries_path: str, info_json: str, runs: int) ->
 
 def real_vectors(embedder, base) -> np.ndarray:
     from benchmarks.common import REFERENCE_CACHE
-    store = IndexStore(tempfile.mkdtemp(), cache_path=REFERENCE_CACHE)
+    store = IndexStore(tempfile.mkdtemp(), cache_path=(reference_caches(embedder) or [REFERENCE_CACHE])[-1])
     texts = [p.embed_text for a in base for p in chunk_article(a)]
     cache = store.embedding_cache(embedder.dimension)
     try:
         keys = [embedding_key(embedder.name, t) for t in texts]
-        found = cache.get_many(keys)
+        found = reference_vectors(embedder, keys)
         missing = [t for t, k in zip(texts, keys) if k not in found]
         if missing:
             print(f"  embedding {len(missing)} real passages once", flush=True)
@@ -363,13 +372,13 @@ def format_tables(results: dict) -> str:
                 + f" | {r['bytes_per_passage']} |")
         lines.append("")
     if results.get("vectors"):
-        lines += ["| vectors | index | build (s) | search p50/p99 ms | recall@10 held-out | efSearch | "
+        lines += ["| vectors | index | build (s) | search p50/p99 ms | recall@10 held-out | nprobe | "
                   "index RSS (MB) | process RSS (MB) |", "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for v in results["vectors"]:
             for kind, r in v["indexes"].items():
                 lines.append(f"| {v['vectors']} | {kind} | {r['build_s']} | {r['search_ms']['p50']}/"
                              f"{r['search_ms']['p99']} | {r['recall_at_10_held_out']} | "
-                             f"{r['info'].get('ef_search', '-')} | {r['rss_mb_index']} | {r['rss_mb_process']} |")
+                             f"{r['info'].get('nprobe', '-')} | {r['rss_mb_index']} | {r['rss_mb_process']} |")
     return "\n".join(lines)
 
 
@@ -384,6 +393,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=300, help="queries per mode and size")
     parser.add_argument("--edits", type=int, default=5, help="edit/add/remove publishes per size")
     parser.add_argument("--build-passages", type=int, default=1500, help="passages in the build part")
+    parser.add_argument("--model", default=BUILD_MODEL, help=f"embedding model (default {BUILD_MODEL})")
     parser.add_argument("--quick", action="store_true", help="small sizes and few runs (a smoke run)")
     parser.add_argument("--json", type=Path, default=RESULTS_DIR / "search.json", help="where to write results")
     parser.add_argument("--probe-index", nargs=4, metavar=("INDEX", "QUERIES", "INFO", "RUNS"),
@@ -401,7 +411,9 @@ def main(argv: list[str] | None = None) -> int:
     parts = set(args.parts.split(","))
     args.workdir.mkdir(parents=True, exist_ok=True)
     base = load_corpus([MEDQUAD]).articles
-    embedder = load_embedder()
+    # The model new indexes are built with (and then served with), unless
+    # --model says otherwise.
+    embedder = load_embedder(args.model)
     queries = reader_queries()
     results: dict = {"machine": machine_facts(), "model": embedder.name, "noise_per_dimension": NOISE}
     if "build" in parts:

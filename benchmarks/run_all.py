@@ -98,7 +98,7 @@ BENCHES = [
     Bench("model", "benchmarks.bench_model", "model.json"),
     Bench("search", "benchmarks.bench_search", "search.json",
           quick_flags=[("--sizes", "1"), ("--runs", "50")]),
-    Bench("http", "benchmarks.bench_http", "http.json", full_flags=[("--fresh-build", None)]),
+    Bench("http", "benchmarks.bench_http", "http.json"),
     Bench("distributed", "benchmarks.bench_distributed", "distributed.json",
           quick_flags=[("--passages", "128"), ("--repeat", "1"), ("--copies", "1"), ("--runs", "20")]),
     Bench("lexical", "benchmarks.bench_lexical", "lexical.json", optional=True, python=peer_python),

@@ -28,7 +28,8 @@ exit status:
      the valid articles were still published unless --strict was given
   2  bad command-line usage
   3  the index is missing, damaged, or locked by another writer, or the
-     --dask cluster could not be reached or could not finish (nothing published)
+     --dask cluster could not be reached or could not finish, or the chosen
+     embedding model could not be loaded (nothing published)
 
 environment:
   HEARTSEARCH_INDEX_DIR      index folder (default: data/index in the project)
@@ -183,16 +184,20 @@ def _model_name(args, store: IndexStore) -> str:
 
 def _publish(store: IndexStore, args, articles, pages, force: bool = False) -> int:
     from indexer.build import publish_articles
-    from indexer.embedding import LazyEmbedder
+    from indexer.embedding import LazyEmbedder, ModelUnavailable
     model = _model_name(args, store)
     # A lazy embedder, not a bare loader: publish_articles compares its name
     # with the live index's before deciding there is nothing to do.
-    if getattr(args, "dask", None):  # the only place Dask is imported
-        from indexer.distributed import cluster_embedder
-        with cluster_embedder(args.dask, model=model) as loader:
-            report = publish_articles(store, articles, pages, LazyEmbedder(model, loader), force=force)
-    else:
-        report = publish_articles(store, articles, pages, LazyEmbedder(model), force=force)
+    try:
+        if getattr(args, "dask", None):  # the only place Dask is imported
+            from indexer.distributed import cluster_embedder
+            with cluster_embedder(args.dask, model=model) as loader:
+                report = publish_articles(store, articles, pages, LazyEmbedder(model, loader), force=force)
+        else:
+            report = publish_articles(store, articles, pages, LazyEmbedder(model), force=force)
+    except ModelUnavailable as err:
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(EXIT_INDEX) from None
     print(report.summary())
     return EXIT_OK
 

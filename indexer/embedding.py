@@ -44,6 +44,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
 import threading
 from typing import Protocol, Sequence
 
@@ -65,8 +66,11 @@ DEFAULT_MODEL = FP32_MODEL
 # otherwise (an existing index keeps its model; indexer/cli.py). int8, by
 # `make eval` on the shared dev set (issue #7: the fastest runtime whose
 # hybrid MRR@10 stays within 0.01 of fp32): MRR@10 0.8044 vs 0.8139,
-# nDCG@10 0.808 vs 0.818, Recall@10 0.928 vs 0.945; ~2.6x less CPU per
-# passage in a build.
+# nDCG@10 0.808 vs 0.818, Recall@10 0.928 vs 0.945. Speed on ~165-token
+# passages (2 busy cores, rough): ~34 vs ~14 passages per CPU-second,
+# ~60 vs ~26 passages/s with 2 one-thread workers (the build's setting;
+# batch size 16/32/64 made no difference; one worker of 2 intra-op
+# threads was worse). A whole MedQuAD build: 124 vs 328 CPU-seconds.
 BUILD_MODEL = INT8_MODEL
 RUNTIMES = ("onnx", "torch")
 # onnx fp32 vs torch on 2 cores (benchmarks/bench_model.py): a query 5.3 ms
@@ -367,18 +371,42 @@ def _make_embedder(name: str, threads: int | None = None) -> Embedder:
     return SentenceTransformerEmbedder(threads=threads)
 
 
+class ModelUnavailable(RuntimeError):
+    """The model a build decided on could not be loaded as that model."""
+
+
+def onnxruntime_available() -> bool:
+    """Whether `import onnxruntime` can work, without importing it."""
+    if "onnxruntime" in sys.modules:
+        return sys.modules["onnxruntime"] is not None
+    import importlib.util
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
+def expected_name(name: str) -> str:
+    """The name model `name` will have once loaded here: without
+    onnxruntime the torch model stands in, and it is fp32."""
+    return name if name == FP32_MODEL or onnxruntime_available() else FP32_MODEL
+
+
 class LazyEmbedder:
     """An `Embedder` for model `name` that is loaded (by `load`, default
     `load_embedder`) only when first used: a build that finds nothing to
-    embed never pays for loading. Before loading, `name` is the requested
-    model's, so a build can compare it with the live index's; after, the
-    loaded model's (the two differ only when the int8 model was unavailable
-    and the torch model stood in)."""
+    embed never pays for loading.
+
+    `name` is known before loading, so a build can compare it with the live
+    index's and decide what to re-embed: it is the name the model will have
+    (`expected_name`: fp32 when onnxruntime is missing and torch stands in).
+    If the loaded model turns out to have another name (the ONNX export
+    failed), `ModelUnavailable` is raised before anything is embedded,
+    rather than mixing two models' vectors in one index."""
 
     def __init__(self, name: str, load=None):
         if name not in MODELS and load is None:
             raise ValueError(f"unknown embedding model {name!r} (available: {', '.join(MODELS)})")
-        self._name, self._load = name, load or (lambda: load_embedder(name))
+        self._load = load or (lambda: load_embedder(name))
+        self._name = name if load is not None else expected_name(name)
+        self._requested = name
         self._model = None
         self._lock = threading.Lock()
 
@@ -386,7 +414,13 @@ class LazyEmbedder:
     def model(self) -> Embedder:
         with self._lock:
             if self._model is None:
-                self._model = self._load()
+                model = self._load()
+                if model.name != self._name:
+                    raise ModelUnavailable(
+                        f"the embedding model {self._requested!r} could not be loaded ({model.name!r} would stand "
+                        f"in; see the warning above); nothing was published. Fix the model runtime, or build "
+                        f"with --model {model.name}")
+                self._model = model
             return self._model
 
     @property
@@ -395,7 +429,7 @@ class LazyEmbedder:
 
     @property
     def name(self) -> str:
-        return self._model.name if self._model is not None else self._name
+        return self._name
 
     @property
     def dimension(self) -> int:

@@ -47,10 +47,15 @@ class Article:
 
     def content_hash(self) -> str:
         """Hash of everything that changes what is indexed or shown, so an
-        edit to attribution alone still counts as a change."""
-        payload = {k: v for k, v in asdict(self).items() if k != "origin"}
-        blob = json.dumps(payload, sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+        edit to attribution alone still counts as a change. Computed once
+        per object: a publish diffs every article of the index by it."""
+        cached = self.__dict__.get("_content_hash")
+        if cached is None:
+            payload = {k: v for k, v in asdict(self).items() if k != "origin"}
+            blob = json.dumps(payload, sort_keys=True, ensure_ascii=False)
+            cached = hashlib.sha256(blob.encode("utf-8")).hexdigest()
+            self.__dict__["_content_hash"] = cached  # frozen: bypass __setattr__, as cached_property does
+        return cached
 
 
 @dataclass(frozen=True)

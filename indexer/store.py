@@ -7,7 +7,8 @@
         segment.json               counts, id ranges, vector index settings, checksums
         vectors.faiss              passage vectors (normalised, inner product); local ids
         articles.faiss             whole-article vectors; local ids
-        passages.sqlite            articles, passages, lexical index (FTS5), vocabulary
+        passages.sqlite            articles, passages, vocabulary
+        lexical.npz                BM25 postings of stemmed words (indexer.lexical_index)
     <root>/generations/.staging-*  a generation being published (removed if abandoned)
     <root>/embeddings.sqlite       cache of vectors keyed by model + text hash
     <root>/.lock                   held by the one writer at a time
@@ -34,7 +35,6 @@ import fcntl
 import functools
 import hashlib
 import json
-import math
 import os
 import shutil
 import sqlite3
@@ -50,8 +50,9 @@ import faiss
 import numpy as np
 
 from indexer.faults import checkpoint
+from indexer.lexical_index import LexicalIndex, inverse_document_frequencies, top_k, write_lexical_index
 from indexer.models import Article, Page, Passage
-from indexer.text import stems as text_stems, words as text_words
+from indexer.text import stem, stems as text_stems, words as text_words
 from indexer.vector_index import VectorIndexSettings, build_vector_index, live_selector, search_params
 
 FORMAT_VERSION = 4
@@ -60,18 +61,14 @@ SEGMENT_META = "segment.json"
 VECTORS = "vectors.faiss"
 ARTICLE_VECTORS = "articles.faiss"
 METADATA = "passages.sqlite"
-SEGMENT_FILES = (VECTORS, ARTICLE_VECTORS, METADATA)
+LEXICAL = "lexical.npz"
+SEGMENT_FILES = (VECTORS, ARTICLE_VECTORS, METADATA, LEXICAL)
 KEEP_GENERATIONS = 3  # live + two to roll back to
 
 # Merge policy. More segments cost a little per query (one more FAISS and
 # FTS lookup each); deleted passages cost memory and lexical over-fetch.
 MAX_SEGMENTS = 8
 MAX_DELETED_SHARE = 0.25
-
-# FTS5's bm25() constants and column weights (body, synonyms): the
-# multi-segment rescoring in `Generation.lexical` reproduces FTS5's formula.
-BM25_K1, BM25_B = 1.2, 0.75
-LEXICAL_WEIGHTS = (1.0, 0.5)
 
 
 SCHEMA = """
@@ -83,13 +80,9 @@ CREATE TABLE articles (
 CREATE TABLE passages (
     id INTEGER PRIMARY KEY, article_id TEXT NOT NULL REFERENCES articles(id),
     position INTEGER NOT NULL, text TEXT NOT NULL, embed_text TEXT NOT NULL,
-    sentences TEXT NOT NULL, text_hash TEXT NOT NULL);
+    sentences TEXT NOT NULL, text_hash TEXT NOT NULL,
+    text_stems TEXT NOT NULL);  -- distinct stems of text, for choosing which passage to show
 CREATE INDEX passages_by_article ON passages(article_id, position);
--- Lexical index over pre-stemmed words (indexer.text.stems), so index and
--- query are cut and stemmed by the same code. rowid = passage id.
-CREATE VIRTUAL TABLE passages_fts USING fts5(body, synonyms, tokenize='unicode61');
--- Per-term document counts, for BM25 statistics across segments.
-CREATE VIRTUAL TABLE passages_terms USING fts5vocab(passages_fts, 'row');
 CREATE TABLE vocabulary (word TEXT PRIMARY KEY, count INTEGER NOT NULL) WITHOUT ROWID;
 """
 
@@ -178,7 +171,7 @@ class PassageRecord:
     article_id: str
     position: int
     text: str
-    sentences: list[str]
+    sentences_json: str = field(repr=False)
     article_title: str
     article_kind: str
     article_url: str | None
@@ -187,11 +180,18 @@ class PassageRecord:
     source: str | None
     page_id: str | None
     passage_count: int
+    text_stems: frozenset[str] = frozenset()  # stems of every word of `text` (indexer.text.stem)
+
+    @functools.cached_property
+    def sentences(self) -> list[str]:
+        # Decoded on first use: a search reads every passage of ten articles
+        # but shows only ten of them.
+        return json.loads(self.sentences_json)
 
 
 _PASSAGE_SELECT = """
 SELECT p.id, p.article_id, p.position, p.text, p.sentences, a.title, a.kind, a.url,
-       a.author, a.credentials, a.source, a.page_id, a.passages, a.num
+       a.author, a.credentials, a.source, a.page_id, a.passages, a.num, p.text_stems
 FROM passages p JOIN articles a ON a.id = p.article_id
 """
 _ARTICLE_COLUMNS = ("num, id, kind, title, text, author, credentials, source, url, page_id, "
@@ -202,9 +202,9 @@ _ARTICLE_SELECT = f"SELECT {_ARTICLE_COLUMNS} FROM articles"
 def _passage_from_row(row: tuple) -> PassageRecord:
     return PassageRecord(
         id=row[0], article_id=row[1], position=row[2], text=row[3],
-        sentences=json.loads(row[4]), article_title=row[5], article_kind=row[6],
+        sentences_json=row[4], article_title=row[5], article_kind=row[6],
         article_url=row[7], author=row[8], credentials=row[9], source=row[10],
-        page_id=row[11], passage_count=row[12],
+        page_id=row[11], passage_count=row[12], text_stems=frozenset(row[14].split()),
     )
 
 
@@ -300,9 +300,12 @@ class Segment:
     def token_total(self) -> int:
         return int(self.meta["lexical_tokens"])
 
-    def document_frequency(self, term: str) -> int:
-        rows = self.query("SELECT doc FROM passages_terms WHERE term = ?", (term,))
-        return int(rows[0][0]) if rows else 0
+    @functools.cached_property
+    def lexical_index(self) -> LexicalIndex:
+        try:
+            return LexicalIndex(self.path / LEXICAL)
+        except (OSError, ValueError, KeyError) as err:
+            raise IndexCorrupt(f"segment {self.path}: {LEXICAL} cannot be read ({err})") from None
 
 
 
@@ -454,60 +457,23 @@ class Generation:
         return self._merged_search(vectors, k, articles=True)
 
     def lexical(self, terms: Sequence[str], k: int) -> list[tuple[int, float]]:
-        """BM25 over stemmed words: (passage id, score), best first. Terms are
-        quoted, so nothing a reader types is read as FTS5 syntax.
-
-        One segment: FTS5's own bm25(). Several: each segment proposes its
-        best matches, which are then scored again with the statistics of
-        the whole generation (FTS5's formula), so a small new segment's
-        skewed term statistics do not distort the ranking."""
+        """BM25 over stemmed words: (passage id, score), best first, scored
+        with the statistics of the whole generation (indexer.lexical_index)."""
         terms = [t for t in dict.fromkeys(terms) if t]
-        if not terms:
+        if not terms or k < 1:
             return []
-        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-        sql = ("SELECT rowid, -bm25(passages_fts, 1.0, 0.5) FROM passages_fts "
-               "WHERE passages_fts MATCH ? ORDER BY bm25(passages_fts, 1.0, 0.5) LIMIT ?")
-        if len(self.segments) == 1 and self._live_masks[0] is None:
-            return [(int(r[0]), float(r[1])) for r in self.segments[0].query(sql, (match, k))]
-        candidates: dict[int, tuple[Segment, int]] = {}
-        for segment, live in zip(self.segments, self._live_masks):
-            deleted = 0 if live is None else int(np.count_nonzero(~live))
-            for pid, _ in segment.query(sql, (match, k + deleted)):
-                local = int(pid) - segment.first_passage
-                if live is None or live[local]:
-                    candidates[int(pid)] = (segment, local)
-        scored = self._bm25(terms, candidates)
-        return sorted(scored.items(), key=lambda item: (-item[1], item[0]))[:k]
-
-    def _bm25(self, terms: list[str], candidates: dict[int, tuple[Segment, int]]) -> dict[int, float]:
         rows_total = sum(s.passage_total for s in self.segments)
         average_length = sum(s.token_total for s in self.segments) / max(1, rows_total)
-        idf = {}
-        for term in terms:
-            hits = sum(s.document_frequency(term) for s in self.segments)
-            value = math.log((rows_total - hits + 0.5) / (hits + 0.5))
-            idf[term] = value if value > 0 else 1e-6
-        by_segment: dict[str, list[int]] = {}
-        segment_by_name = {}
-        for pid, (segment, _) in candidates.items():
-            by_segment.setdefault(segment.name, []).append(pid)
-            segment_by_name[segment.name] = segment
-        scores = {}
-        for name, pids in by_segment.items():
-            marks = ",".join("?" * len(pids))
-            rows = segment_by_name[name].query(
-                f"SELECT rowid, body, synonyms FROM passages_fts WHERE rowid IN ({marks})", pids)
-            for pid, body, synonyms in rows:
-                body_counts, synonym_counts = Counter(body.split()), Counter(synonyms.split())
-                length = sum(body_counts.values()) + sum(synonym_counts.values())
-                score = 0.0
-                for term in terms:
-                    freq = LEXICAL_WEIGHTS[0] * body_counts[term] + LEXICAL_WEIGHTS[1] * synonym_counts[term]
-                    if freq:
-                        score += idf[term] * freq * (BM25_K1 + 1) / (
-                            freq + BM25_K1 * (1 - BM25_B + BM25_B * length / average_length))
-                scores[int(pid)] = score
-        return scores
+        idf = inverse_document_frequencies(terms, [s.lexical_index for s in self.segments], rows_total)
+        if not idf:
+            return []
+        found: list[tuple[int, float]] = []
+        for segment, live in zip(self.segments, self._live_masks):
+            scores = segment.lexical_index.scores(idf, average_length)
+            if live is not None:
+                scores[~live] = 0.0
+            found += [(segment.first_passage + int(i), float(scores[i])) for i in top_k(scores, k)]
+        return sorted(found, key=lambda item: (-item[1], item[0]))[:k]
 
     # ---------------------------------------------------------------- lookups
     @functools.cached_property
@@ -671,7 +637,10 @@ def write_segment(folder: Path, content: SegmentContent, *, model: str, dimensio
     article_index, article_info = build_vector_index(article_vectors, vector_settings, probe_vectors)
     faiss.write_index(article_index, str(folder / ARTICLE_VECTORS))
     checkpoint("faiss-written")
-    tokens = _write_sqlite(folder / METADATA, articles, passages, model, first_passage, first_article)
+    _write_sqlite(folder / METADATA, articles, passages, model, first_passage, first_article)
+    synonyms_of = {a.id: text_stems(" ; ".join(a.synonyms)) for a in articles}
+    tokens = write_lexical_index(folder / LEXICAL, [(text_stems(p.embed_text), synonyms_of[p.article_id])
+                                                    for p in passages])
     checkpoint("sqlite-written")
     meta = {
         "format_version": FORMAT_VERSION,
@@ -705,8 +674,8 @@ def _write_json_durably(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
-def _write_sqlite(path: Path, articles, passages, model: str, first_passage: int, first_article: int) -> int:
-    """Write the segment's tables; returns the lexical index's token count."""
+def _write_sqlite(path: Path, articles, passages, model: str, first_passage: int, first_article: int) -> None:
+    """Write the segment's tables."""
     db = sqlite3.connect(path)
     try:
         db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + SCHEMA)
@@ -718,20 +687,16 @@ def _write_sqlite(path: Path, articles, passages, model: str, first_passage: int
               per_article.get(a.id, 0))
              for i, a in enumerate(articles)])
         db.executemany(
-            "INSERT INTO passages VALUES (?,?,?,?,?,?,?)",
+            "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?)",
             [(first_passage + i, p.article_id, p.position, p.text, p.embed_text,
-              json.dumps(list(p.sentences), ensure_ascii=False), p.text_hash(model))
+              json.dumps(list(p.sentences), ensure_ascii=False), p.text_hash(model),
+              " ".join(sorted({stem(w) for w in text_words(p.text)})))
              for i, p in enumerate(passages)])
-        synonyms_of = {a.id: " ".join(text_stems(" ; ".join(a.synonyms))) for a in articles}
-        rows = [(first_passage + i, " ".join(text_stems(p.embed_text)), synonyms_of[p.article_id])
-                for i, p in enumerate(passages)]
-        db.executemany("INSERT INTO passages_fts(rowid, body, synonyms) VALUES (?,?,?)", rows)
         counts: Counter[str] = Counter()
         for a in articles:
             counts.update(set(text_words(f"{a.title} {a.text} {' '.join(a.synonyms)}")))
         db.executemany("INSERT INTO vocabulary VALUES (?,?)", sorted(counts.items()))
         db.commit()
-        return sum(len(body.split()) + len(synonyms.split()) for _, body, synonyms in rows)
     finally:
         db.close()
 

@@ -1,20 +1,28 @@
 """Which FAISS index holds a segment's vectors, and how it is searched.
 
 Small segments use exact inner-product search (`IndexFlatIP`): below
-`ann_min_vectors` a scan costs well under a millisecond and is never wrong.
-Larger ones use HNSW, a graph index whose search cost grows with log(n)
-instead of n, storing vectors as fp16 by default (half the memory of fp32,
-recall unchanged in our measurements; sq8 quarters it at some recall cost).
+`ann_min_vectors` a scan costs about a millisecond and is never wrong.
+Larger ones use an inverted-file index (IVF): k-means cells of about
+4·sqrt(n) centroids, a query scanning only the `nprobe` cells nearest to
+it, vectors stored as fp16 by default (half the memory of fp32, recall
+unchanged in our measurements; sq8 quarters it at some recall cost).
 
-HNSW's accuracy depends on `efSearch`. Rather than guess it, the writer
-measures recall@10 against exact search on probe queries (real reader
-questions embedded by the same model, `indexer/data/probe_queries.txt`)
-and picks the smallest efSearch reaching `target_recall`. The figure is
-stored in segment.json and shown by `python -m indexer status`.
+Why IVF and not HNSW: on the benchmark's 1M vectors (real embeddings with
+near-copies, benchmarks/bench_search.py) HNSW (M=32, fp16) took 415 s to
+build and reached only 0.77 recall@10 even at efSearch 1024, because a
+graph walk cannot rank a tight clump of near-identical neighbours; IVF
+built in 187 s and reached 0.996 at nprobe 32 in ~2 ms, since it compares
+every vector of the cells it visits exactly.
+
+The accuracy depends on `nprobe`. Rather than guess it, the writer measures
+recall@10 against exact search on probe queries (real reader questions
+embedded by the same model, `indexer/data/probe_queries.txt`) and picks
+the smallest nprobe reaching `target_recall`. The figure is stored in
+segment.json and shown by `python -m indexer status`.
 
 Deleted passages are not removed from a segment (segments are immutable);
 searches skip them with an id selector, so deleting stays incremental at
-every size, which HNSW alone does not support.
+every size.
 """
 from __future__ import annotations
 
@@ -33,15 +41,18 @@ _FACTORY_SUFFIX = {"flat": "Flat", "fp16": "SQfp16", "sq8": "SQ8"}
 
 @dataclass(frozen=True)
 class VectorIndexSettings:
-    # Where exact search stops being cheap: see docs/scaling.md and
-    # benchmarks/bench_search.py (flat ~1 ms per query at 20k vectors on one
-    # core, ~7 ms at 100k; HNSW ~0.2-0.5 ms at either).
-    ann_min_vectors: int = 20_000
-    hnsw_m: int = 32
-    ef_construction: int = 80
+    # Where exact search stops being cheap (docs/performance.md): a flat scan
+    # costs ~0.1-0.2 µs a vector on one core, so ~2-4 ms at 15-20k (the
+    # article vectors of a 100k-passage index were the slowest part of its
+    # dense stage at a 20k threshold); IVF answers in ~0.3-2 ms from 10k to 1M.
+    ann_min_vectors: int = 10_000
     storage: str = "fp16"
-    target_recall: float = 0.98
-    max_ef_search: int = 1024
+    # Tuned to 0.99 on the probe questions so that recall on questions not
+    # tuned on stays at or above 0.98 (a 0.98 tuning target measured 0.956
+    # on held-out queries in benchmarks/bench_search.py).
+    target_recall: float = 0.99
+    cells_per_sqrt: float = 4.0     # nlist = 4 * sqrt(n)
+    training_points_per_cell: int = 64
 
     @classmethod
     def from_env(cls) -> "VectorIndexSettings":
@@ -85,22 +96,24 @@ def build_vector_index(vectors: np.ndarray, settings: VectorIndexSettings,
         if n:
             index.add(vectors)
         return index, {"type": "flat", "exact": True, "recall_at_10": 1.0}
-    index = faiss.index_factory(dimension, f"HNSW{settings.hnsw_m},{_FACTORY_SUFFIX[settings.storage]}",
+    cells = max(1, int(settings.cells_per_sqrt * n ** 0.5))
+    index = faiss.index_factory(dimension, f"IVF{cells},{_FACTORY_SUFFIX[settings.storage]}",
                                 faiss.METRIC_INNER_PRODUCT)
-    index.hnsw.efConstruction = settings.ef_construction
+    rng = np.random.default_rng(0)
+    sample = vectors[rng.choice(n, min(n, settings.training_points_per_cell * cells), replace=False)]
     threads = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(os.cpu_count() or 1)  # a build may use every core
     try:
-        if not index.is_trained:
-            index.train(vectors)
+        index.train(np.ascontiguousarray(sample))
         index.add(vectors)
     finally:
         faiss.omp_set_num_threads(threads)
+    index.make_direct_map()  # so a passage's vector can be read back by id
     probes, probe_kind = _probes(vectors, probe_vectors)
-    ef, recall = tune_ef_search(index, vectors, probes, settings)
-    return index, {"type": "hnsw", "exact": False, "m": settings.hnsw_m, "storage": settings.storage,
-                   "ef_construction": settings.ef_construction, "ef_search": ef,
-                   "recall_at_10": round(recall, 4), "probe_queries": len(probes), "probes": probe_kind}
+    nprobe, recall = tune_nprobe(index, vectors, probes, settings)
+    return index, {"type": "ivf", "exact": False, "cells": cells, "storage": settings.storage,
+                   "nprobe": nprobe, "recall_at_10": round(recall, 4), "probe_queries": len(probes),
+                   "probes": probe_kind}
 
 
 def _probes(vectors: np.ndarray, probe_vectors) -> tuple[np.ndarray, str]:
@@ -115,17 +128,18 @@ def _probes(vectors: np.ndarray, probe_vectors) -> tuple[np.ndarray, str]:
         "passage sample"
 
 
-def tune_ef_search(index, vectors: np.ndarray, probes: np.ndarray,
-                   settings: VectorIndexSettings, k: int = 10) -> tuple[int, float]:
-    """Smallest efSearch (doubling from 16) whose recall@k reaches the target."""
+def tune_nprobe(index, vectors: np.ndarray, probes: np.ndarray,
+               settings: VectorIndexSettings, k: int = 10) -> tuple[int, float]:
+    """Smallest nprobe (doubling from 1) whose recall@k reaches the target."""
     truth = exact_top(vectors, probes, k)
-    ef, recall = 16, 0.0
+    nprobe = 1
     while True:
-        index.hnsw.efSearch = ef
-        recall = recall_at(index.search(probes, k)[1], truth)
-        if recall >= settings.target_recall or ef >= settings.max_ef_search:
-            return ef, recall
-        ef *= 2
+        params = faiss.SearchParametersIVF()
+        params.nprobe = nprobe
+        recall = recall_at(index.search(probes, k, params=params)[1], truth)
+        if recall >= settings.target_recall or nprobe >= index.nlist:
+            return nprobe, recall
+        nprobe = min(index.nlist, nprobe * 2)
 
 
 def live_selector(live: np.ndarray):
@@ -136,11 +150,11 @@ def live_selector(live: np.ndarray):
 
 
 def search_params(index, info: dict, selector=None):
-    """Search parameters for one segment's index: its tuned efSearch and,
+    """Search parameters for one segment's index: its tuned nprobe and,
     when some of its passages are deleted, a selector skipping them."""
-    if info.get("type") == "hnsw":
-        params = faiss.SearchParametersHNSW()
-        params.efSearch = int(info["ef_search"])
+    if info.get("type") == "ivf":
+        params = faiss.SearchParametersIVF()
+        params.nprobe = int(info["nprobe"])
     elif selector is not None:
         params = faiss.SearchParameters()
     else:
@@ -152,7 +166,7 @@ def search_params(index, info: dict, selector=None):
 
 def describe(info: dict) -> str:
     """One line for `status`: the index type, its settings and recall."""
-    if info.get("type") != "hnsw":
+    if info.get("type") != "ivf":
         return "exact (flat inner product)"
-    return (f"HNSW M={info['m']} {info['storage']} efSearch={info['ef_search']}, "
+    return (f"IVF {info['cells']} cells {info['storage']} nprobe={info['nprobe']}, "
             f"recall@10 {info['recall_at_10']:.3f} vs exact on {info['probe_queries']} {info['probes']}")

@@ -40,6 +40,8 @@ def _segment_problems(segment: Segment) -> list[str]:
     nums = [r[0] for r in segment.query("SELECT num FROM articles ORDER BY num")]
     if nums != list(range(segment.first_article, segment.first_article + segment.article_total)):
         problems.append(f"{segment.name}: article numbers are not the contiguous range its vectors use")
+    if len(segment.lexical_index.lengths) != segment.passage_total:
+        problems.append(f"{segment.name}: the lexical index does not cover every passage")
     if np.any(np.diff(segment.passage_articles) < 0):
         problems.append(f"{segment.name}: passages are not grouped by article")
     if segment.passage_total:

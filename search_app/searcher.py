@@ -264,8 +264,13 @@ class Searcher:
         rankings: list[tuple[list[int], float]] = []
 
         dense_started = time.perf_counter()
-        for vec, weight in self._dense_queries(vector, settings):
-            scores, ids = generation.search(vec, depth)
+        queries = self._dense_queries(vector, settings)
+        if queries:  # every query row in one call per index (fewer FAISS calls per segment)
+            all_scores, all_ids = generation.search(vector[:len(queries)], depth)
+            if group:
+                _, all_article_ids = generation.search_articles(vector[:len(queries)], depth)
+        for row, (_, weight) in enumerate(queries):
+            scores, ids = all_scores[row:row + 1], all_ids[row:row + 1]
             dense = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
             article_score: dict[int, list[float]] = {}
             for pid, score in dense:
@@ -276,8 +281,8 @@ class Searcher:
                 combined = {n: s[0] + share * (s[1] if len(s) > 1 else 0.0) for n, s in article_score.items()}
                 rankings.append((sorted(combined, key=combined.get, reverse=True),
                                  weight * settings.weight_dense_passages))
-                a_scores, a_ids = generation.search_articles(vec, depth)
-                rankings.append(([int(i) for i in a_ids[0] if i >= 0], weight * settings.weight_dense_articles))
+                rankings.append(([int(i) for i in all_article_ids[row] if i >= 0],
+                                 weight * settings.weight_dense_articles))
             else:
                 rankings.append(([pid for pid, _ in dense], weight * settings.weight_dense_passages))
 
@@ -363,7 +368,7 @@ class Searcher:
         query_stems = plan.highlight_stems
 
         def score(pid: int) -> float:
-            overlap = len({stem(w) for w in words(records[pid].text)} & query_stems)
+            overlap = len(records[pid].text_stems & query_stems)
             return float(sims.get(pid, 0.0)) + WORD_MATCH_BONUS * overlap
 
         best = max(ids, key=lambda pid: (score(pid), -pid))  # ties go to the earliest passage

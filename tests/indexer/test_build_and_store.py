@@ -141,5 +141,5 @@ def test_manifest_names_segments_whose_files_have_checksums(seed_index_dir):
     manifest = json.loads((seed_index_dir / "generations" / store.current_name() / "manifest.json").read_text())
     (segment,) = manifest["segments"]
     meta = json.loads((seed_index_dir / "segments" / segment["name"] / "segment.json").read_text())
-    assert set(meta["checksums"]) == {"vectors.faiss", "articles.faiss", "passages.sqlite"}
+    assert set(meta["checksums"]) == {"vectors.faiss", "articles.faiss", "passages.sqlite", "lexical.npz"}
     assert meta["vector_index"]["type"] == "flat" and meta["passages"] == manifest["passages"]

@@ -90,11 +90,11 @@ def test_new_index_gets_the_build_model_and_edits_keep_the_live_model(tmp_path):
     # Without --model an edit keeps the live index's model: only the new text is embedded.
     (corpus / "extra.md").write_text("---\nid: extra\ntitle: Heart murmur\n---\nA whooshing sound.\n")
     synced = run("sync", str(corpus), index_dir=index)
-    assert "1 added" in synced.stdout and "(2 embedded," in synced.stdout, synced.stdout
+    assert "1 added" in synced.stdout and "2 reused)" in synced.stdout, synced.stdout
     assert _live_model(index) == BUILD_MODEL
     # Another model re-embeds everything although no article changed; then that model is kept.
     switched = run("build", str(corpus), "--model", other, index_dir=index)
-    assert "0 added" in switched.stdout and "published" in switched.stdout, switched.stdout
+    assert "0 added" in switched.stdout and "0 reused); published" in switched.stdout, switched.stdout
     assert _live_model(index) == other
     assert "nothing to publish" in run("build", str(corpus), "--model", other, index_dir=index).stdout
     assert "nothing to publish" in run("build", str(corpus), index_dir=index).stdout

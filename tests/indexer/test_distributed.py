@@ -17,6 +17,7 @@ import pytest
 from indexer.build import publish_articles
 from indexer.cli import main
 from indexer.config import DEFAULT_CORPUS_DIR, PROJECT_ROOT
+from indexer.embedding import BUILD_MODEL
 from indexer.sources import load_corpus
 from indexer.store import IndexStore
 
@@ -112,7 +113,8 @@ def test_build_completes_when_a_worker_is_killed_mid_build(local_index, extra_co
             assert client.scheduler.address.startswith("tcp://127.0.0.1:")  # loopback only
             assert all(address.startswith("tcp://127.0.0.1:") for address in client.nthreads())
             # Tiny tasks, few in flight: the build is many tasks long.
-            remote = DaskEmbedder(client, task_size=4, max_in_flight=4, stall_seconds=180)
+            # The model the CLI built local_index with (a new index: BUILD_MODEL).
+            remote = DaskEmbedder(client, model=BUILD_MODEL, task_size=4, max_in_flight=4, stall_seconds=180)
             pids = client.run(os.getpid)
             killed = []
 

@@ -1,5 +1,7 @@
 """The embedding runtimes: ONNX fp32 and int8 against the torch model, the
-export cache, and `load_embedder`'s choice and fallback.
+export cache, `load_embedder`'s choice, fallback and threads, the lazy
+embedder a build uses, and the app loading the model its index was built
+with.
 
 The ONNX exports are made once per session in a temporary cache (~15 s)."""
 from __future__ import annotations
@@ -16,8 +18,8 @@ import pytest
 
 from indexer import embedding, onnx_export
 from indexer.chunking import chunk_article
-from indexer.embedding import (DEFAULT_MODEL, INT8_MODEL, OnnxEmbedder, SentenceTransformerEmbedder,
-                               load_embedder)
+from indexer.embedding import (BUILD_MODEL, DEFAULT_MODEL, FP32_MODEL, INT8_MODEL, MODELS, LazyEmbedder,
+                               OnnxEmbedder, SentenceTransformerEmbedder, load_embedder, model_from_env)
 from indexer.models import article_embed_text
 from indexer.onnx_export import check_export, ensure_export, expected_identity, export_dir, source_model_dir
 
@@ -71,14 +73,14 @@ def test_fp32_onnx_gives_the_torch_vectors(onnx_fp32, torch_vectors, texts):
     assert vectors.dtype == np.float32 and vectors.shape == (len(texts), 384)
     assert np.abs(vectors - torch_vectors).max() < 1e-3
     # Same vectors, so the same name: an index built by either runtime serves the other.
-    assert onnx_fp32.name == DEFAULT_MODEL
+    assert onnx_fp32.name == FP32_MODEL
 
 
 def test_int8_onnx_is_close_and_has_its_own_name(onnx_int8, torch_vectors, texts):
     vectors = onnx_int8.encode(texts)
     cosines = (vectors * torch_vectors).sum(axis=1)
     assert cosines.min() >= 0.98, cosines
-    assert onnx_int8.name == INT8_MODEL != DEFAULT_MODEL
+    assert onnx_int8.name == INT8_MODEL != FP32_MODEL
 
 
 @pytest.mark.parametrize("variant", ["fp32", "int8"])
@@ -223,8 +225,9 @@ def fresh_loader(monkeypatch, model_cache, torch_embedder):
 
 def test_default_model_runs_on_onnx_and_is_loaded_once(fresh_loader, onnx_fp32):
     model = fresh_loader()
-    assert isinstance(model, OnnxEmbedder) and model.name == DEFAULT_MODEL and model.variant == "fp32"
-    assert fresh_loader(DEFAULT_MODEL) is model
+    assert isinstance(model, OnnxEmbedder) and model.name == DEFAULT_MODEL == FP32_MODEL and model.variant == "fp32"
+    assert fresh_loader(FP32_MODEL) is model
+    assert BUILD_MODEL in MODELS  # what a new index is built with (indexer/cli.py)
 
 
 def test_runtime_can_be_chosen(fresh_loader, torch_embedder, monkeypatch):
@@ -243,11 +246,12 @@ def test_int8_model_by_name(fresh_loader, onnx_int8):
         fresh_loader("all-MiniLM-L12-v2")
 
 
-def test_falls_back_to_torch_without_onnxruntime(fresh_loader, torch_embedder, monkeypatch, caplog):
+@pytest.mark.parametrize("name", MODELS)
+def test_falls_back_to_torch_without_onnxruntime(name, fresh_loader, torch_embedder, monkeypatch, caplog):
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # `import onnxruntime` now fails
     with caplog.at_level(logging.WARNING, logger="indexer.embedding"):
-        model = fresh_loader()
-    assert model is torch_embedder and model.name == DEFAULT_MODEL
+        model = fresh_loader(name)
+    assert model is torch_embedder and model.name == FP32_MODEL  # so an int8 index is refused, not misread
     assert "ONNX runtime is unavailable" in caplog.text and "import of onnxruntime" in caplog.text
 
 
@@ -295,3 +299,149 @@ def test_torch_queries_run_on_one_thread_and_batches_keep_the_setting(torch_embe
         assert seen == [1, 2] and torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+# ---------------------------------------------------------------- threads
+def test_a_server_load_runs_every_model_call_on_one_thread(fresh_loader):
+    model = fresh_loader(INT8_MODEL, threads=1)
+    options = model._session.get_session_options()
+    assert (options.intra_op_num_threads, options.inter_op_num_threads, model.threads) == (1, 1, 1)
+    model.encode([QUERY] * 20, batch_size=4)  # even a many-text call: no worker pool
+    assert model._pool is None
+
+
+def test_a_build_load_uses_heartsearch_model_threads(fresh_loader, monkeypatch):
+    monkeypatch.setenv("HEARTSEARCH_MODEL_THREADS", "3")
+    model = fresh_loader(INT8_MODEL)
+    assert model.threads == 3 and model._session.get_session_options().intra_op_num_threads == 1
+    monkeypatch.setattr(embedding, "_shared", {})
+    monkeypatch.delenv("HEARTSEARCH_MODEL_THREADS")
+    assert fresh_loader(INT8_MODEL).threads == (os.cpu_count() or 1)
+
+
+def test_the_torch_fallback_is_given_the_thread_count(fresh_loader, torch_embedder, monkeypatch):
+    seen = []
+    monkeypatch.setattr(embedding, "SentenceTransformerEmbedder",
+                        lambda threads=None: seen.append(threads) or torch_embedder)
+    monkeypatch.setenv("HEARTSEARCH_RUNTIME", "torch")
+    fresh_loader(FP32_MODEL, threads=1)
+    monkeypatch.setattr(embedding, "_shared", {})
+    fresh_loader(FP32_MODEL)
+    assert seen == [1, None]  # None: torch's own choice, all cores
+
+
+def test_app_config_asks_for_one_thread_per_model_call():
+    from search_app.config import Config
+    assert Config().model_threads == 1 and Config.from_env().model_threads == 1
+
+
+# ---------------------------------------------------------------- choosing the model
+def test_model_from_env(monkeypatch):
+    monkeypatch.delenv("HEARTSEARCH_MODEL", raising=False)
+    assert model_from_env() is None
+    monkeypatch.setenv("HEARTSEARCH_MODEL", INT8_MODEL)
+    assert model_from_env() == INT8_MODEL
+    monkeypatch.setenv("HEARTSEARCH_MODEL", "all-MiniLM-L12-v2")
+    with pytest.raises(ValueError, match="HEARTSEARCH_MODEL must be one of"):
+        model_from_env()
+
+
+def test_lazy_embedder_loads_only_when_used(onnx_int8):
+    loads = []
+    lazy = LazyEmbedder(INT8_MODEL, lambda: loads.append(1) or onnx_int8)
+    assert lazy.name == INT8_MODEL and not lazy.loaded and not loads
+    vectors = lazy.encode([QUERY])
+    assert np.allclose(vectors, onnx_int8.encode([QUERY]))
+    assert (lazy.dimension, lazy.max_tokens, lazy.count_tokens(QUERY)) == (384, 256, onnx_int8.count_tokens(QUERY))
+    assert getattr(lazy, "encode_batches", None) is None and loads == [1]
+    with pytest.raises(ValueError, match="unknown embedding model"):
+        LazyEmbedder("all-MiniLM-L12-v2")
+
+
+def test_lazy_embedder_names_the_torch_stand_in_before_loading(monkeypatch):
+    """No onnxruntime: the int8 model cannot run and torch (fp32) stands in,
+    so a build must know the name it will get before deciding what to
+    re-embed, or it would add fp32 vectors to an int8 index."""
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    assert LazyEmbedder(INT8_MODEL).name == FP32_MODEL == LazyEmbedder(FP32_MODEL).name
+    monkeypatch.delitem(sys.modules, "onnxruntime")
+    assert LazyEmbedder(INT8_MODEL).name == INT8_MODEL
+
+
+def test_lazy_embedder_refuses_a_stand_in_it_did_not_announce(torch_embedder):
+    """int8 announced, torch fp32 loaded (the ONNX export failed): an error
+    before anything is embedded, not an index of mixed vectors."""
+    lazy = LazyEmbedder(INT8_MODEL, lambda: torch_embedder)
+    with pytest.raises(embedding.ModelUnavailable, match="--model all-MiniLM-L6-v2$"):
+        lazy.encode([QUERY])
+    assert lazy.name == INT8_MODEL and not lazy.loaded
+
+
+def test_build_with_a_lazy_embedder_publishes_nothing_when_nothing_changed(tmp_path, seed_corpus, onnx_int8):
+    from indexer.build import publish_articles
+    from indexer.store import IndexStore
+    store = IndexStore(tmp_path / "index")
+    articles = seed_corpus.articles[:2]
+    with store.lock():
+        first = publish_articles(store, articles, seed_corpus.pages, LazyEmbedder(INT8_MODEL, lambda: onnx_int8))
+        assert first.published
+        again = LazyEmbedder(INT8_MODEL, lambda: pytest.fail("loaded although nothing changed"))
+        assert not publish_articles(store, articles, seed_corpus.pages, again).published
+    live = store.open_current()
+    assert live.model == INT8_MODEL
+    live.close()
+
+
+# ---------------------------------------------------------------- the app serves the index's model
+@pytest.fixture
+def int8_index(tmp_path, seed_corpus, onnx_int8):
+    from indexer.build import publish_articles
+    from indexer.store import IndexStore
+    store = IndexStore(tmp_path / "int8-index")
+    with store.lock():
+        publish_articles(store, seed_corpus.articles[:3], seed_corpus.pages, onnx_int8)
+    return store.root
+
+
+def test_the_app_serves_an_int8_index_with_the_int8_model(int8_index, fresh_loader, monkeypatch):
+    from search_app import create_app
+    from search_app.config import Config
+    monkeypatch.setenv("HEARTSEARCH_MODEL", FP32_MODEL)  # a build setting: the app goes by the index
+    app = create_app(Config(index_dir=int8_index))
+    searcher = app.extensions["searcher"]
+    assert isinstance(searcher.embedder, OnnxEmbedder) and searcher.embedder.name == INT8_MODEL
+    assert searcher.embedder.threads == 1  # loaded the server's way
+    assert FP32_MODEL not in embedding._shared  # the fp32 model was never loaded
+    client = app.test_client()
+    answer = client.get("/api/v1/search", query_string={"q": QUERY, "k": 3})
+    assert answer.status_code == 200 and answer.get_json()["results"], answer.get_json()
+    assert client.get("/api/v1/ready").get_json()["model"] == INT8_MODEL
+
+
+def test_the_app_serves_an_fp32_index_with_the_fp32_model(seed_index_dir, fresh_loader):
+    from search_app import make_searcher
+    from search_app.config import Config
+    searcher = make_searcher(Config(index_dir=seed_index_dir))
+    assert searcher.embedder.name == FP32_MODEL == searcher.generation.model
+    assert searcher.search(QUERY).hits
+
+
+def test_the_app_refuses_an_index_of_an_unknown_model_naming_the_fix(tmp_path, seed_corpus, onnx_fp32,
+                                                                     fresh_loader):
+    from indexer.build import publish_articles
+    from indexer.store import IndexStore
+    from search_app import make_searcher
+    from search_app.config import Config
+    from search_app.searcher import IndexMismatch
+
+    class Renamed:  # the fp32 vectors under a name this code does not know
+        name, dimension, max_tokens = "all-MiniLM-L12-v2", 384, 256
+
+        def encode(self, texts, **kwargs):
+            return onnx_fp32.encode(texts, **kwargs)
+
+    store = IndexStore(tmp_path / "index")
+    with store.lock():
+        publish_articles(store, seed_corpus.articles[:2], seed_corpus.pages, Renamed())
+    with pytest.raises(IndexMismatch, match="all-MiniLM-L12-v2.*rebuild it with `python -m indexer build"):
+        make_searcher(Config(index_dir=store.root))

@@ -1,6 +1,6 @@
 """Segmented generations: an edit writes one small segment and reuses the
 rest; deleted passages never come back; merging keeps the segment count
-bounded; an approximate (HNSW) segment measures its own recall."""
+bounded; an approximate (IVF) segment measures its own recall."""
 from __future__ import annotations
 
 import json
@@ -58,8 +58,8 @@ def test_an_edit_writes_one_small_segment_and_reuses_the_rest(writable_index, se
 
 
 def test_lexical_scores_across_segments_equal_one_segment_scores(writable_index, seed_corpus, embedder):
-    """The rescoring across segments reproduces FTS5's own bm25(): adding
-    articles in separate segments ranks exactly like one full build."""
+    """BM25 statistics are summed over segments: adding articles in separate
+    segments ranks exactly like one full build."""
     store = IndexStore(writable_index)
     extras = [article(n) for n in range(3)]
     for n in range(1, 4):
@@ -79,6 +79,28 @@ def test_lexical_scores_across_segments_equal_one_segment_scores(writable_index,
             return [(ids[articles[pid]], round(score, 6)) for pid, score in generation.lexical(stems(query), 100)]
         got, want = by_article(segmented), by_article(full)
         assert sorted(got, key=lambda x: (-x[1], x[0])) == sorted(want, key=lambda x: (-x[1], x[0])), query
+
+
+def test_lexical_scores_are_sqlite_fts5_bm25_scores(seed_index_dir):
+    """The numpy BM25 computes exactly what SQLite's FTS5 bm25() does over
+    the same stemmed words (body weight 1.0, synonyms 0.5)."""
+    import sqlite3
+    generation = IndexStore(seed_index_dir).open_current()
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE VIRTUAL TABLE fts USING fts5(body, synonyms)")
+    synonyms = {a.id: " ".join(stems(" ; ".join(a.synonyms))) for a in generation.articles()}
+    for segment in generation.segments:
+        for pid, article_id, embed_text in segment.query("SELECT id, article_id, embed_text FROM passages"):
+            db.execute("INSERT INTO fts(rowid, body, synonyms) VALUES (?,?,?)",
+                       (pid, " ".join(stems(embed_text)), synonyms[article_id]))
+    for query in ("mitral valve leak", "kidney dialysis", "heart surgery repair", "drug free treatment"):
+        terms = stems(query)
+        match = " OR ".join(f'"{t}"' for t in terms)
+        expected = db.execute("SELECT rowid, -bm25(fts, 1.0, 0.5) FROM fts WHERE fts MATCH ? "
+                              "ORDER BY bm25(fts, 1.0, 0.5), rowid LIMIT 100", (match,)).fetchall()
+        got = generation.lexical(terms, 100)
+        assert len(got) == len(expected) > 0, query
+        assert dict(got) == pytest.approx(dict(expected), rel=1e-9, abs=1e-9), query
 
 
 def test_removing_an_article_removes_it_everywhere(writable_index, seed_corpus, embedder):
@@ -133,13 +155,13 @@ def test_an_abandoned_segment_is_cleaned_up(writable_index):
 
 
 @pytest.fixture(scope="module")
-def hnsw_index_dir(tmp_path_factory, embedder):
+def ivf_index_dir(tmp_path_factory, embedder):
     """The NIH corpus with the approximate index switched on at 1,000
-    vectors, so its ~6k passages get an HNSW segment."""
+    vectors, so its ~6k passages get an IVF segment."""
     require_shared(MEDQUAD)
     from indexer.sources import load_corpus
     corpus = load_corpus([MEDQUAD])
-    root = tmp_path_factory.mktemp("hnsw-index")
+    root = tmp_path_factory.mktemp("ivf-index")
     store = IndexStore(root, cache_path=PROJECT_ROOT / "data" / "cache" / "medquad-embeddings.sqlite")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HEARTSEARCH_ANN_MIN_VECTORS", "1000")
@@ -147,19 +169,19 @@ def hnsw_index_dir(tmp_path_factory, embedder):
     return root
 
 
-def test_hnsw_segment_reports_its_measured_recall(hnsw_index_dir, capsys):
-    live = IndexStore(hnsw_index_dir).open_current()
+def test_ivf_segment_reports_its_measured_recall(ivf_index_dir, capsys):
+    live = IndexStore(ivf_index_dir).open_current()
     info = live.segments[0].meta["vector_index"]
-    assert info["type"] == "hnsw" and info["probes"] == "reader questions" and info["probe_queries"] >= 50
+    assert info["type"] == "ivf" and info["probes"] == "reader questions" and info["probe_queries"] >= 50
     assert info["recall_at_10"] >= 0.98
-    assert main(["status", "--index-dir", str(hnsw_index_dir)]) == 0
-    assert "HNSW M=32 fp16" in capsys.readouterr().out
+    assert main(["status", "--index-dir", str(ivf_index_dir)]) == 0
+    assert "IVF" in capsys.readouterr().out
 
 
-def test_hnsw_search_agrees_with_exact_search(hnsw_index_dir, medquad_index_dir, embedder):
+def test_ivf_search_agrees_with_exact_search(ivf_index_dir, medquad_index_dir, embedder):
     """Same corpus, same vectors: the approximate index's top 10 overlaps the
     exact index's top 10 on reader questions it was not tuned on."""
-    approximate = IndexStore(hnsw_index_dir).open_current()
+    approximate = IndexStore(ivf_index_dir).open_current()
     exact = IndexStore(medquad_index_dir).open_current()
     assert exact.segments[0].meta["vector_index"]["type"] == "flat"
     queries = embedder.encode(["my heart flutters when I lie down", "swollen feet at the end of the day",
@@ -174,10 +196,10 @@ def test_hnsw_search_agrees_with_exact_search(hnsw_index_dir, medquad_index_dir,
     assert np.mean(overlaps) >= 0.95, overlaps
 
 
-def test_hnsw_segment_skips_deleted_passages(hnsw_index_dir, tmp_path, embedder):
+def test_ivf_segment_skips_deleted_passages(ivf_index_dir, tmp_path, embedder):
     import shutil
     root = tmp_path / "copy"
-    shutil.copytree(hnsw_index_dir, root)
+    shutil.copytree(ivf_index_dir, root)
     store = IndexStore(root, cache_path=PROJECT_ROOT / "data" / "cache" / "medquad-embeddings.sqlite")
     live = store.open_current()
     articles = live.articles()
@@ -186,7 +208,7 @@ def test_hnsw_segment_skips_deleted_passages(hnsw_index_dir, tmp_path, embedder)
     vectors = live.passage_vectors(ids)
     publish(store, articles[1:], live.pages(), embedder)
     after = store.open_current()
-    assert after.segments[0].meta["vector_index"]["type"] == "hnsw" and after.deleted
+    assert after.segments[0].meta["vector_index"]["type"] == "ivf" and after.deleted
     _, found = after.search(vectors, 20)
     assert not set(found.ravel()) & set(ids)
     assert len(set(found[0])) == 20 and -1 not in found[0], "the selector still returns a full page"

@@ -181,7 +181,7 @@ def test_full_disk(seed_index_dir, tmp_path, scorecard, embedder):
     assert failures == [] and n_lost == 0, failures
 
 
-@pytest.mark.parametrize("filename", ["vectors.faiss", "articles.faiss", "passages.sqlite"])
+@pytest.mark.parametrize("filename", ["vectors.faiss", "articles.faiss", "passages.sqlite", "lexical.npz"])
 def test_damaged_new_generation_is_refused_before_the_switch(writable_index, embedder, monkeypatch, filename,
                                                              scorecard):
     from indexer.build import publish_articles
