@@ -1,9 +1,13 @@
-"""Lexical search at scale: the project's SQLite FTS5 index against bm25s.
+"""Lexical search at scale: SQLite FTS5 against bm25s.
 
-Why: HeartSearch's lexical retriever is BM25 in SQLite FTS5, inside each
-index generation (indexer/store.py). bm25s, a BM25 library built on sparse
-matrices, is often said to be much faster. Before switching, this measures
-both on the same passages, the same words and the same queries.
+Why: HeartSearch's lexical retriever was BM25 in SQLite FTS5, inside each
+index generation. bm25s, a BM25 library built on sparse matrices, is often
+said to be much faster. This measured both on the same passages, the same
+words and the same queries, and is why the project moved (2026-11-29) to
+its own numpy postings per segment (indexer/lexical_index.py: bm25s's way
+of scoring, FTS5's exact formula, incremental through segments), which
+benchmarks/bench_search.py measures. The FTS5 side here is the table and
+query the project used until then.
 
 What is compared
   passages  the real ones: the 954 NIH articles of medquad-heart.jsonl cut by
