@@ -141,10 +141,14 @@ def word_pieces(texts: list[str], limit: int = 256) -> int:
 
 # ------------------------------------------------------------------ HeartSearch
 
+INT8 = False  # --int8: HeartSearch with the int8 model as well
+
 def heartsearch_embedder(runtime: str):
     """A fresh model object, as HEARTSEARCH_RUNTIME=<runtime> loads it
     (not the process-wide one from load_embedder, which is loaded once)."""
     from indexer.embedding import OnnxEmbedder, SentenceTransformerEmbedder
+    if runtime == "int8":  # the model new indexes are built with (docs/quality.md)
+        return OnnxEmbedder("int8")
     return OnnxEmbedder("fp32") if runtime == "onnx" else SentenceTransformerEmbedder()
 
 
@@ -276,10 +280,13 @@ def bench_heartsearch(articles, pages, queries, torch: str, rounds: int, workdir
     the ONNX-built index) or "none"."""
     from indexer.onnx_export import ensure_export
     started = time.perf_counter()
-    ensure_export("fp32")  # the one-time export, cached: not part of a build
+    ensure_export("fp32")  # the one-time exports, cached: not part of a build
+    if INT8:
+        ensure_export("int8")
     log(f"ONNX export ready ({time.perf_counter() - started:.1f}s, not counted)")
     rows = []
-    for runtime in ("onnx", "torch") if torch == "build" else ("onnx",):
+    runtimes = ("onnx", "torch") if torch == "build" else ("onnx",)
+    for runtime in runtimes + (("int8",) if INT8 else ()):
         searcher, build = build_heartsearch(runtime, articles, pages, workdir)
         log(f"HeartSearch ({runtime}) built in {build['seconds']}s")
         for mode in ("hybrid", "dense"):
@@ -338,7 +345,8 @@ def comparison(rows: list[dict]) -> list[str]:
     """HeartSearch (onnx) against txtai in plain words."""
     by = {r["system"]: r for r in rows}
     pairs = [(f"HeartSearch {mode} ({runtime})", f"txtai {mode}{threads}")
-             for runtime in ("onnx", "torch") for mode in ("hybrid", "dense") for threads in ("", " (1 thread)")]
+             for runtime in ("onnx", "int8", "torch") for mode in ("hybrid", "dense")
+             for threads in ("", " (1 thread)")]
     lines = []
     for ours, theirs in pairs:
         if ours not in by or theirs not in by:
@@ -383,8 +391,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="let txtai choose its FAISS index (IVF above 5,000 passages) instead of exact")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: ~40 articles, 5 queries, one pass, no torch")
+    parser.add_argument("--int8", action="store_true",
+                        help="also build and query HeartSearch with the int8 model (its default for new indexes)")
     parser.add_argument("--json", type=Path, default=RESULTS, help="where to write the results")
     args = parser.parse_args(argv)
+    global INT8
+    INT8 = args.int8
     if not (MEDQUAD.exists() and DEV_QUERIES.exists()):
         print(f"skipped: needs {MEDQUAD} and {DEV_QUERIES} (../shared is not here)")
         return 0
