@@ -63,9 +63,7 @@ Skips with a message when ../shared is absent.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import random
 import sqlite3
 import statistics
@@ -82,9 +80,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-MEDQUAD = ROOT.parent / "shared" / "corpora" / "medquad-heart.jsonl"
-DEV_QUERIES = ROOT.parent / "shared" / "eval" / "dev-queries.jsonl"
-RESULTS = ROOT / "benchmarks" / "results" / "lexical.json"
+from benchmarks.common import DEV_QUERIES, MEDQUAD, RESULTS_DIR, library_versions, machine_facts, write_json  # noqa: E402
+
+RESULTS = RESULTS_DIR / "lexical.json"
 SIZES = (1_000, 10_000, 100_000)
 TOP_K = 100
 DROP_IN_COPIES = 0.10   # share of words dropped from each copied passage
@@ -367,10 +365,10 @@ def quality(real: list[Doc], queries, terms: list[list[str]], workdir: Path) -> 
 # ------------------------------------------------------------------ report
 
 def machine() -> dict:
-    from importlib import metadata
-    return {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-            "sqlite": sqlite3.sqlite_version, "bm25s": metadata.version("bm25s"),
-            "numpy": np.__version__, "load_average_start": [round(x, 2) for x in os.getloadavg()]}
+    """The shared machine facts, plus this benchmark's own libraries."""
+    facts = machine_facts()
+    facts["libraries"].update(library_versions(("bm25s", "numpy")))
+    return facts
 
 
 def format_tables(report: dict) -> str:
@@ -463,8 +461,7 @@ def main(argv: list[str] | None = None) -> int:
         report = run(sizes, rounds, Path(tmp))
     print()
     print(format_tables(report))
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=2) + "\n")
+    write_json(args.json, report)
     print(f"\nwrote {args.json}")
     return 0
 

@@ -60,9 +60,7 @@ Skips with a message when ../shared is absent.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -77,9 +75,9 @@ if str(ROOT) not in sys.path:
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-MEDQUAD = ROOT.parent / "shared" / "corpora" / "medquad-heart.jsonl"
-DEV_QUERIES = ROOT.parent / "shared" / "eval" / "dev-queries.jsonl"
-RESULTS = ROOT / "benchmarks" / "results" / "peer.json"
+from benchmarks.common import DEV_QUERIES, MEDQUAD, RESULTS_DIR, library_versions, machine_facts, write_json  # noqa: E402
+
+RESULTS = RESULTS_DIR / "peer.json"
 PAGE = 10            # HeartSearch results per search (articles)
 TXTAI_LIMIT = 100    # txtai passages per search (HeartSearch's candidate depth)
 METRICS = ("MRR@10", "nDCG@10", "R@10")
@@ -368,15 +366,10 @@ def ratio(ours: float, theirs: float) -> str:
 
 
 def machine() -> dict:
-    from importlib import metadata
-    versions = {}
-    for name in ("txtai", "torch", "transformers", "sentence-transformers", "onnxruntime", "faiss-cpu"):
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-            "versions": versions, "load_average_start": [round(x, 2) for x in os.getloadavg()]}
+    """The shared machine facts, plus this benchmark's own libraries."""
+    facts = machine_facts()
+    facts["libraries"].update(library_versions(("txtai", "torch", "transformers", "sentence-transformers", "onnxruntime", "faiss-cpu")))
+    return facts
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -428,8 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for line in report["comparison"]:
         print(line)
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=2) + "\n")
+    write_json(args.json, report)
     print(f"\nwrote {args.json}")
     return 0
 

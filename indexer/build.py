@@ -38,17 +38,33 @@ class BuildReport:
     seconds: float = 0.0
     published: bool = False
     merged: list[str] = field(default_factory=list)  # segments merged into one
+    pages_added: list[str] = field(default_factory=list)
+    pages_updated: list[str] = field(default_factory=list)
+    pages_removed: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed)
+
+    @property
+    def pages_changed(self) -> bool:
+        return bool(self.pages_added or self.pages_updated or self.pages_removed)
+
+    def _pages_summary(self) -> str:
+        """"; pages: 1 updated" when a page changed, else nothing (the
+        usual line stays as it was)."""
+        if not self.pages_changed:
+            return ""
+        parts = [f"{len(ids)} {what}" for ids, what in ((self.pages_added, "added"),
+                 (self.pages_updated, "updated"), (self.pages_removed, "removed")) if ids]
+        return f"; pages: {', '.join(parts)}"
 
     def summary(self) -> str:
         verb = f"published {self.generation}" if self.published else "nothing to publish"
         if self.merged:
             verb += f" (merged {len(self.merged)} segments)"
         return (f"{len(self.added)} added, {len(self.updated)} updated, {self.unchanged} unchanged, "
-                f"{len(self.removed)} removed; {self.passages} passages "
+                f"{len(self.removed)} removed{self._pages_summary()}; {self.passages} passages "
                 f"({self.embedded} embedded, {self.reused} reused); {verb} in {self.seconds:.1f}s")
 
 
@@ -155,6 +171,36 @@ def publish_articles(store: IndexStore, articles: Sequence[Article], pages: Sequ
             live.close()
 
 
+def _diff_pages(old: Sequence[Page], new: Sequence[Page], report: BuildReport) -> None:
+    """Which pages (disclaimers, page titles) were added, edited or dropped:
+    they are not embedded, but readers see them, so a change is a change."""
+    before = {p.id: p.shown() for p in old}
+    after = {p.id: p.shown() for p in new}
+    report.pages_added = sorted(set(after) - set(before))
+    report.pages_updated = sorted(i for i in after if i in before and after[i] != before[i])
+    report.pages_removed = sorted(set(before) - set(after))
+
+
+def _publish_pages_only(store: IndexStore, live, pages: Sequence[Page], report: BuildReport,
+                        started: float) -> BuildReport:
+    """Only pages changed. They live in the manifest, so the next generation
+    keeps every segment of the live one as it is: nothing is chunked,
+    embedded or merged, and the model is not even loaded."""
+    writer = store.new_generation(live.model, int(live.manifest["dimension"]))
+    try:
+        writer.keep(live)
+        chunking = live.manifest.get("chunking")
+        manifest = writer.finish(pages, extra={"chunking": chunking} if chunking is not None else None)
+        store.publish(writer)
+    except BaseException:  # includes Ctrl-C: drop the half-written generation now
+        store.discard(writer)
+        raise
+    report.generation, report.published = writer.name, True
+    report.passages = report.reused = manifest["passages"]
+    report.seconds = time.perf_counter() - started
+    return report
+
+
 def _publish(store, live, articles, pages, embedder, chunking, force, progress, report, started) -> BuildReport:
     old_hashes = live.article_hashes() if live is not None else {}
     by_id = {a.id: a for a in articles}
@@ -167,11 +213,14 @@ def _publish(store, live, articles, pages, embedder, chunking, force, progress, 
         else:
             report.unchanged += 1
     report.removed = sorted(set(old_hashes) - set(by_id))
+    _diff_pages(live.pages() if live is not None else [], pages, report)
     live_model = live.model if live is not None else None
     wanted_model = embedder.name if hasattr(embedder, "encode") else DEFAULT_MODEL
-    if not (report.changed or force or live_model != wanted_model):
+    if not (report.changed or report.pages_changed or force or live_model != wanted_model):
         report.seconds = time.perf_counter() - started
         return report
+    if not (report.changed or force or live_model != wanted_model):
+        return _publish_pages_only(store, live, pages, report, started)
     if callable(embedder) and not hasattr(embedder, "encode"):
         embedder = embedder()
     chunk_settings = {"max_words": chunking.max_words, "overlap_sentences": chunking.overlap_sentences}

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from indexer.store import IndexBusy, IndexCorrupt, IndexError_, IndexMissing, In
 
 DEFAULT_QUERIES = PROJECT_ROOT.parent / "shared" / "eval" / "dev-queries.jsonl"
 EXIT_OK, EXIT_INPUT_ERRORS, EXIT_USAGE, EXIT_INDEX = 0, 1, 2, 3
+EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for any tool whose reader went away
 
 DESCRIPTION = """\
 Build and maintain the HeartSearch index.
@@ -26,10 +29,15 @@ exit status:
   0  success
   1  some input files were malformed (reported as path:line: message);
      the valid articles were still published unless --strict was given
-  2  bad command-line usage
+  2  bad command-line usage; or build/sync refused and published nothing: a
+     PATH is missing, unreadable or holds no article file, no article could be
+     read, or it would remove more than half of the indexed articles (say so
+     with --allow-removals)
   3  the index is missing, damaged, or locked by another writer, or the
      --dask cluster could not be reached or could not finish, or the chosen
      embedding model could not be loaded (nothing published)
+  141 the output pipe was closed early (e.g. `status | head -3`): stopped
+     quietly, as other tools do
 
 environment:
   HEARTSEARCH_INDEX_DIR      index folder (default: data/index in the project)
@@ -53,7 +61,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _writer_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+    parser.add_argument("--wait", type=_wait_seconds, default=0.0, metavar="SECONDS",
                         help="wait up to SECONDS for another writer to finish (default: fail at once)")
 
 
@@ -70,6 +78,24 @@ def _input_options(parser: argparse.ArgumentParser) -> None:
                         help="embedding model (default: $HEARTSEARCH_MODEL, else the live index's model, "
                              f"else {BUILD_MODEL}); another model than the live index's re-embeds everything")
     _writer_options(parser)
+
+
+def _wait_seconds(value: str) -> float:
+    """--wait: a finite number of seconds, 0 or more. float() also takes
+    "nan" and "inf", and either would make a writer wait for ever."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if not math.isfinite(seconds) or seconds < 0:
+        raise argparse.ArgumentTypeError(f"{value!r}: give a finite number of seconds, 0 or more")
+    return seconds
+
+
+def _replace_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--allow-removals", action="store_true",
+                        help="remove more than half of the indexed articles if the PATHs say so "
+                             "(without it such a build is refused: usually a wrong or empty PATH)")
 
 
 def _dask_target(value: str) -> str:
@@ -91,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH")
     p.add_argument("--if-missing", action="store_true", help="do nothing if an index already exists")
     p.add_argument("--force", action="store_true", help="publish a new generation even if nothing changed")
+    _replace_options(p)
     _input_options(p)
     _common(p)
 
@@ -101,10 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sync", help="make the index match a folder: add, update and remove")
     p.add_argument("paths", nargs=1, type=Path, metavar="DIR")
+    _replace_options(p)
     _input_options(p)
     _common(p)
 
-    p = sub.add_parser("remove", help="remove articles by id")
+    p = sub.add_parser("remove", help="remove articles (or page files' pages) by id")
     p.add_argument("ids", nargs="+", metavar="ID")
     _writer_options(p)
     _common(p)
@@ -134,7 +162,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     store = IndexStore(args.index_dir or index_dir_from_env())
     try:
-        return COMMANDS[args.command](args, store)
+        status = COMMANDS[args.command](args, store)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+        return status
+    except BrokenPipeError:
+        return _output_closed()
     except IndexBusy as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INDEX
@@ -148,6 +180,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err.strerror or err} ({err.filename or store.root}); "
               f"the live index is unchanged", file=sys.stderr)
         return EXIT_INDEX
+
+
+def _output_closed() -> int:
+    """Whoever read our output has gone (`status | head -3`): stop quietly,
+    as other Unix tools do. stdout is pointed at /dev/null so that Python's
+    final flush cannot complain about the same pipe again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (stdout replaced)
+        pass
+    return EXIT_PIPE_CLOSED
 
 
 # ------------------------------------------------------------------ commands
@@ -228,26 +272,79 @@ def _merge_pages(old, new):
     return list(merged.values())
 
 
+def _unusable_sources(paths, corpus) -> str | None:
+    """Why `paths` cannot be the whole corpus, or None. build and sync make
+    the index match the paths, so a mistyped, empty or unmounted folder
+    would otherwise publish a site with every article removed."""
+    if corpus.empty_sources:
+        path = corpus.empty_sources[0]
+        if not path.exists():
+            return f"{path}: no such file or directory"
+        return f"{path}: no article file here (an empty, unmounted or unreadable folder?)"
+    if not corpus.articles:
+        return f"no article could be read from {', '.join(map(str, paths))}"
+    return None
+
+
+def _broken_test(corpus):
+    """A test of whether an origin (a file, or file:line) is a file that
+    failed to read or lies in a folder that could not be listed."""
+    broken = {str(err.path) for err in corpus.errors}
+    folders = tuple(b.rstrip(os.sep) + os.sep for b in broken if os.path.isdir(b))
+
+    def from_broken(origin: str) -> bool:
+        path, _, line = origin.rpartition(":")
+        path = path if line.isdigit() else origin
+        return path in broken or (bool(folders) and path.startswith(folders))
+    return from_broken
+
+
+def _kept_from_broken(corpus, live_articles, live_pages) -> tuple[list, list]:
+    """What the live index holds from files that failed to read: kept as it
+    was, so a typo never deletes. A page read back from an index that does
+    not record its file is kept whenever any file failed (it may be that one)."""
+    from_broken = _broken_test(corpus)
+    found = {a.id for a in corpus.articles}
+    articles = [a for a in live_articles if a.id not in found and from_broken(a.origin)]
+    found_pages = {p.id for p in corpus.pages}
+    pages = [p for p in live_pages if p.id not in found_pages and corpus.errors
+             and (not p.origin or from_broken(p.origin))]
+    return articles, pages
+
+
+def _too_many_removals(args, live_articles, articles) -> bool:
+    """rsync's --max-delete for editors: a build or sync that would remove
+    more than half of the indexed articles is nearly always a wrong PATH,
+    so it needs --allow-removals."""
+    removed = len({a.id for a in live_articles} - {a.id for a in articles})
+    if removed * 2 <= len(live_articles) or args.allow_removals:
+        return False
+    print(f"error: this would remove {removed} of the {len(live_articles)} indexed articles (more than half) "
+          f"because they are not under {', '.join(map(str, args.paths))}; nothing published. "
+          f"If that is what you want, run it again with --allow-removals", file=sys.stderr)
+    return True
+
+
 def _replace_set(args, store: IndexStore) -> int:
-    """build and sync: the index becomes what the files say. Articles from a
-    file that failed to read are kept as they were, so a typo never deletes."""
+    """build and sync: the index becomes what the files say. Articles and
+    pages from a file that failed to read are kept as they were."""
     corpus = _load(args)
+    problem = _unusable_sources(args.paths, corpus)
+    if problem:
+        print(f"error: {problem}; nothing published", file=sys.stderr)
+        return EXIT_USAGE
     if corpus.errors and args.strict:
         print(f"--strict: {len(corpus.errors)} problem(s); nothing published", file=sys.stderr)
-        return EXIT_INPUT_ERRORS
-    if not corpus.articles and not corpus.errors:
-        print(f"error: no articles found under {', '.join(map(str, args.paths))}", file=sys.stderr)
         return EXIT_INPUT_ERRORS
     with store.lock(args.wait):
         store.clean_leftovers()
         live_articles, live_pages = _live_articles(store, tolerate_damage=True)
-        broken = {str(err.path) for err in corpus.errors}
-        found = {a.id for a in corpus.articles}
-        kept = [a for a in live_articles
-                if a.id not in found and a.origin.rpartition(":")[0] in broken]
+        kept, kept_pages = _kept_from_broken(corpus, live_articles, live_pages)
         if kept:
             print(f"kept {len(kept)} indexed article(s) from files that could not be read", file=sys.stderr)
-        _publish(store, args, corpus.articles + kept, _merge_pages(live_pages, corpus.pages),
+        if _too_many_removals(args, live_articles, corpus.articles + kept):
+            return EXIT_USAGE
+        _publish(store, args, corpus.articles + kept, corpus.pages + kept_pages,
                  force=getattr(args, "force", False))
     return EXIT_INPUT_ERRORS if corpus.errors else EXIT_OK
 
@@ -263,7 +360,8 @@ def cmd_build(args, store: IndexStore) -> int:
 
 def cmd_sync(args, store: IndexStore) -> int:
     if not args.paths[0].is_dir():
-        print(f"error: {args.paths[0]} is not a folder", file=sys.stderr)
+        what = "is not a folder" if args.paths[0].exists() else "no such folder"
+        print(f"error: {args.paths[0]}: {what}; nothing published", file=sys.stderr)
         return EXIT_USAGE
     return _replace_set(args, store)
 
@@ -283,17 +381,20 @@ def cmd_add(args, store: IndexStore) -> int:
 
 
 def cmd_remove(args, store: IndexStore) -> int:
+    if store.current_name() is None:  # checked before the lock, which would create the folder
+        raise IndexMissing(f"no index at {store.root}; nothing to remove")
     with store.lock(args.wait):
         store.clean_leftovers()
         live_articles, live_pages = _live_articles(store)
-        if not live_articles:
-            raise IndexMissing(f"no index at {store.root}; nothing to remove")
-        unknown = sorted(set(args.ids) - {a.id for a in live_articles})
+        ids = set(args.ids)
+        unknown = sorted(ids - {a.id for a in live_articles} - {p.id for p in live_pages})
+        empty = "" if live_articles else f" (the index at {store.root} holds no articles)"
         for article_id in unknown:
-            print(f"error: no article with id {article_id!r} in the index", file=sys.stderr)
-        remaining = [a for a in live_articles if a.id not in set(args.ids)]
-        if len(remaining) != len(live_articles):
-            _publish(store, args, remaining, live_pages)
+            print(f"error: no article with id {article_id!r} in the index{empty}", file=sys.stderr)
+        remaining = [a for a in live_articles if a.id not in ids]
+        pages = [p for p in live_pages if p.id not in ids]
+        if len(remaining) != len(live_articles) or len(pages) != len(live_pages):
+            _publish(store, args, remaining, pages)
     return EXIT_INPUT_ERRORS if unknown else EXIT_OK
 
 
@@ -312,13 +413,26 @@ def cmd_status(args, store: IndexStore) -> int:
         for segment in generation.index_summary():
             print(f"  {segment['segment']}  {segment['passages']:8d} passages  {describe(segment)}")
         print(f"corpus hash: {m['corpus_hash'][:16]}")
-        print(f"generations: {', '.join(store.generation_names())} (live: {generation.name})")
+        _print_history(store)
         print("articles by source:")
         for source, count in generation.counts_by_source().items():
             print(f"  {count:6d}  {source or '(no source named)'}")
     finally:
         generation.close()
     return EXIT_OK
+
+
+def _print_history(store: IndexStore, recent: int = 8) -> None:
+    """The states rollback walks through (oldest first), then the last
+    publishes and rollbacks: an editor sees where a rollback would go."""
+    history = store.history()
+    marks = {history.live: " (live)"}
+    marks.update({i: " (rolled back from)" for i in range(history.live + 1, len(history.chain))})
+    print(f"history:     {' -> '.join(e.name + marks.get(i, '') for i, e in enumerate(history.chain))}")
+    print(f"rollback to: {history.earlier()[0].name if history.earlier() else '(nothing earlier kept)'}")
+    for event in history.events[-recent:]:
+        since = f" (from {event['from']})" if event.get("from") else ""
+        print(f"  {event['at']}  {event['action']:<8}  {event['generation']}{since}")
 
 
 def cmd_verify(args, store: IndexStore) -> int:
@@ -337,7 +451,7 @@ def cmd_verify(args, store: IndexStore) -> int:
 
 
 def cmd_rollback(args, store: IndexStore) -> int:
-    with store.lock(args.wait):
+    with store.lock(args.wait, create=False):
         before = store.current_name()
         after = store.rollback()
     print(f"rolled back from {before} to {after}")

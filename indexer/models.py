@@ -23,6 +23,12 @@ class Page:
     title: str
     url: str | None = None
     disclaimer: str | None = None
+    origin: str = ""  # file it was read from ("" when read back from an index that does not store it)
+
+    def shown(self) -> tuple:
+        """What readers see of the page: a change here must be published
+        (a corrected disclaimer); where it was read from is not."""
+        return (self.id, self.title, self.url, self.disclaimer)
 
 
 @dataclass(frozen=True)

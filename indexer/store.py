@@ -1,6 +1,7 @@
 """The on-disk index: the only module that knows its layout.
 
-    <root>/CURRENT                 name of the live generation (replaced atomically)
+    <root>/CURRENT                 the live generation: its name and random id (replaced atomically)
+    <root>/history.json            which generations were live, in order (indexer.history)
     <root>/generations/<name>/     one published generation:
         manifest.json              model, counts, pages, its segments, deleted articles
     <root>/segments/<name>/        one immutable segment, shared by generations:
@@ -36,6 +37,7 @@ import functools
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import sqlite3
 import threading
@@ -50,6 +52,7 @@ import faiss
 import numpy as np
 
 from indexer.faults import checkpoint
+from indexer.history import Entry, History
 from indexer.lexical_index import LexicalIndex, inverse_document_frequencies, top_k, write_lexical_index
 from indexer.models import Article, Page, Passage
 from indexer.text import stem, stems as text_stems, words as text_words
@@ -63,7 +66,7 @@ ARTICLE_VECTORS = "articles.faiss"
 METADATA = "passages.sqlite"
 LEXICAL = "lexical.npz"
 SEGMENT_FILES = (VECTORS, ARTICLE_VECTORS, METADATA, LEXICAL)
-KEEP_GENERATIONS = 3  # live + two to roll back to
+KEEP_GENERATIONS = 3  # live + two states to roll back to, along the publication history
 
 # Merge policy. More segments cost a little per query (one more FAISS and
 # FTS lookup each); deleted passages cost memory and lexical over-fetch.
@@ -109,21 +112,38 @@ class IndexWriteFailed(IndexError_):
 
 
 def _write_failure(what: str, where: Path, err: BaseException) -> IndexWriteFailed:
-    """Name the cause plainly: SQLite says "database or disk is full" or even
-    "disk I/O error" and FAISS "fwrite failed" where the OS said ENOSPC."""
+    """Name the cause plainly, and the fix that goes with it. SQLite says
+    "attempt to write a readonly database" both on a read-only mount and in
+    a folder the user may not write, "database or disk is full" or even
+    "disk I/O error" where the OS said ENOSPC, and FAISS "fwrite failed"; so
+    the folder itself is asked what is wrong."""
     reason = (err.strerror if isinstance(err, OSError) and err.strerror else str(err).splitlines()[0]
               if str(err) else type(err).__name__)
+    folder = next((p for p in (where, *where.parents) if p.exists()), where)
     try:
-        free = shutil.disk_usage(where if where.exists() else where.parent).free
+        free = shutil.disk_usage(folder).free
     except OSError:
         free = None
     errno_ = getattr(err, "errno", None)
-    if errno_ == errno.EROFS or "readonly" in reason.lower().replace("-", "").replace(" ", ""):
-        reason = f"Read-only file system ({reason})"
+    if errno_ == errno.EROFS or _mounted_read_only(folder):
+        cause, fix = (f"Read-only file system: {folder} is on a read-only mount ({reason})",
+                      "remount it read-write or choose another --index-dir")
+    elif errno_ in (errno.EACCES, errno.EPERM) or not os.access(folder, os.W_OK):
+        cause, fix = (f"Permission denied: {folder} is not writable by this user, uid {os.getuid()} ({reason})",
+                      "fix the folder's owner or permissions, or run as its owner")
     elif errno_ == errno.ENOSPC or "full" in reason.lower() or (free is not None and free < (1 << 20)):
-        reason = f"No space left on device: {free} bytes free ({reason})"
-    return IndexWriteFailed(f"could not write {what}: {reason}; the live index is unchanged. "
-                            f"Free some space (or fix the folder's permissions) and run the command again")
+        cause, fix = f"No space left on device: {free} bytes free ({reason})", "free some space"
+    else:
+        cause, fix = reason, "fix the cause"
+    return IndexWriteFailed(f"could not write {what}: {cause}; the live index is unchanged. "
+                            f"To continue, {fix} and run the command again")
+
+
+def _mounted_read_only(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 @contextlib.contextmanager
@@ -150,6 +170,12 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _generation_id(manifest: dict) -> str:
+    """The manifest's random id; generations written before ids existed
+    are told apart by when they were built."""
+    return str(manifest.get("generation_id") or f"built-{manifest.get('built_at')}")
 
 
 def _read_json(path: Path, what: str) -> dict:
@@ -313,11 +339,22 @@ _SEGMENTS: "weakref.WeakValueDictionary[str, Segment]" = weakref.WeakValueDictio
 _SEGMENTS_LOCK = threading.Lock()
 
 
+def _segment_key(path: Path) -> str:
+    """A segment's path and the hash of its segment.json: a folder rebuilt
+    in place (`rm -rf IDX` and a new build) reuses names such as seg-000001
+    for other content, which must not be served from the old open files."""
+    try:
+        meta = (path / SEGMENT_META).read_bytes()
+    except OSError:
+        meta = b""
+    return f"{path.resolve()}#{hashlib.sha256(meta).hexdigest()[:16]}"
+
+
 def _open_segment(path: Path) -> Segment:
     """Each segment is opened once per process while any generation uses
     it, so switching to a generation that shares a large segment costs
     nothing (no re-read, no re-verification)."""
-    key = str(path.resolve())
+    key = _segment_key(path)
     with _SEGMENTS_LOCK:
         segment = _SEGMENTS.get(key)
         if segment is None:
@@ -372,6 +409,12 @@ class Generation:
         return self.manifest["model"]
 
     @property
+    def identity(self) -> Entry:
+        """Name and id: a server compares this, not the name, with CURRENT,
+        because a rebuilt index folder starts again at gen-000001."""
+        return Entry(self.name, _generation_id(self.manifest))
+
+    @property
     def passage_count(self) -> int:
         return int(self.manifest["passages"])
 
@@ -382,14 +425,8 @@ class Generation:
     @functools.cached_property
     def _live_masks(self) -> list[np.ndarray | None]:
         """Per segment: which local passages are live (None: all of them)."""
-        masks = []
-        for s in self.segments:
-            if not self.deleted or not any(s.first_article <= n < s.first_article + s.article_total
-                                           for n in self.deleted):
-                masks.append(None)
-                continue
-            masks.append(~np.isin(s.passage_articles, np.fromiter(self.deleted, dtype=np.int64)))
-        return masks
+        return [None if article_live is None else article_live[s.passage_articles - s.first_article]
+                for s, article_live in zip(self.segments, self._live_article_masks)]
 
     @functools.cached_property
     def _selectors(self) -> dict[bool, list]:
@@ -400,11 +437,12 @@ class Generation:
 
     @functools.cached_property
     def _live_article_masks(self) -> list[np.ndarray | None]:
+        """Per segment: which local article numbers are live (None: all)."""
+        deleted = np.fromiter(self.deleted, dtype=np.int64)
         masks = []
         for s in self.segments:
-            nums = np.arange(s.first_article, s.first_article + s.article_total)
-            mask = ~np.isin(nums, np.fromiter(self.deleted, dtype=np.int64)) if self.deleted else None
-            masks.append(None if mask is None or mask.all() else mask)
+            mask = ~np.isin(np.arange(s.first_article, s.first_article + s.article_total), deleted)
+            masks.append(None if mask.all() else mask)
         return masks
 
     def index_summary(self) -> list[dict]:
@@ -413,19 +451,19 @@ class Generation:
                 for s in self.segments]
 
     # ---------------------------------------------------------------- search
-    def _segment_of_passage(self, pid: int) -> Segment | None:
+    def _segment_number(self, pid: int) -> int | None:
+        """Which segment holds passage id `pid` (segments hold ascending ranges)."""
         i = bisect.bisect_right(self._first_passages, pid) - 1
-        if i < 0:
-            return None
-        s = self.segments[i]
-        return s if pid < s.first_passage + s.passage_total else None
+        return i if i >= 0 and pid < self._first_passages[i] + self.segments[i].passage_total else None
+
+    def _segment_of_passage(self, pid: int) -> Segment | None:
+        i = self._segment_number(pid)
+        return None if i is None else self.segments[i]
 
     def _segment_of_article(self, num: int) -> Segment | None:
         i = bisect.bisect_right(self._first_articles, num) - 1
-        if i < 0:
-            return None
-        s = self.segments[i]
-        return s if num < s.first_article + s.article_total else None
+        return self.segments[i] if i >= 0 and num < self._first_articles[i] + self.segments[i].article_total \
+            else None
 
     def _merged_search(self, vectors: np.ndarray, k: int, articles: bool):
         vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.manifest["dimension"])
@@ -521,9 +559,9 @@ class Generation:
         """Live passages by id (unknown or deleted ids are left out)."""
         by_segment: dict[int, list[int]] = {}
         for pid in ids:
-            segment = self._segment_of_passage(int(pid))
-            if segment is not None:
-                by_segment.setdefault(self.segments.index(segment), []).append(int(pid))
+            i = self._segment_number(int(pid))
+            if i is not None:
+                by_segment.setdefault(i, []).append(int(pid))
         found = {}
         for i, pids in by_segment.items():
             marks = ",".join("?" * len(pids))
@@ -565,8 +603,8 @@ class Generation:
         return {article_id: n for _, article_id, n in self._live_article_rows("num, id, passages")}
 
     def pages(self) -> list[Page]:
-        return [Page(id=p["id"], title=p["title"], url=p.get("url"), disclaimer=p.get("disclaimer"))
-                for p in self.manifest.get("pages", [])]
+        return [Page(id=p["id"], title=p["title"], url=p.get("url"), disclaimer=p.get("disclaimer"),
+                     origin=p.get("origin", "")) for p in self.manifest.get("pages", [])]
 
     def counts_by_source(self) -> dict[str, int]:
         counts = Counter(source or "" for _, source in self._live_article_rows("num, source"))
@@ -645,6 +683,7 @@ def write_segment(folder: Path, content: SegmentContent, *, model: str, dimensio
     meta = {
         "format_version": FORMAT_VERSION,
         "segment": folder.name,
+        "segment_id": secrets.token_hex(8),  # content-independent: see _segment_key
         "model": model,
         "dimension": dimension,
         "first_passage": first_passage,
@@ -708,6 +747,7 @@ class GenerationWriter:
 
     def __init__(self, store: "IndexStore", staging: Path, name: str, model: str, dimension: int):
         self.store, self.staging, self.name = store, staging, name
+        self.id = secrets.token_hex(8)
         self.model, self.dimension = model, dimension
         self.kept: list[Segment] = []
         self.new_segments: list[Path] = []
@@ -761,6 +801,7 @@ class GenerationWriter:
             manifest = {
                 "format_version": FORMAT_VERSION,
                 "generation": self.name,
+                "generation_id": self.id,
                 "model": self.model,
                 "dimension": self.dimension,
                 "metric": "inner_product",
@@ -771,8 +812,8 @@ class GenerationWriter:
                 "deleted_articles": sorted(self.deleted),
                 "next_passage": self.next_passage,
                 "next_article": self.next_article,
-                "pages": [{"id": p.id, "title": p.title, "url": p.url, "disclaimer": p.disclaimer}
-                          for p in sorted(pages, key=lambda p: p.id)],
+                "pages": [{"id": p.id, "title": p.title, "url": p.url, "disclaimer": p.disclaimer,
+                           "origin": p.origin} for p in sorted(pages, key=lambda p: p.id)],
                 "corpus_hash": hashlib.sha256("".join(sorted(hashes)).encode()).hexdigest(),
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 **(extra or {}),
@@ -904,11 +945,54 @@ class IndexStore:
 
     # -- reading
     def current_name(self) -> str | None:
+        entry = self.current_entry()
+        return entry.name if entry else None
+
+    def current_entry(self) -> Entry | None:
+        """What CURRENT names: the live generation's name and id. CURRENT
+        written before ids existed holds only the name; the id is then the
+        one its manifest implies."""
         try:
-            name = (self.root / "CURRENT").read_text("utf-8").strip()
-        except FileNotFoundError:
+            fields = (self.root / "CURRENT").read_text("utf-8").split()
+        except (FileNotFoundError, NotADirectoryError):
             return None
-        return name or None
+        if not fields:
+            return None
+        if len(fields) > 1:
+            return Entry(fields[0], fields[1])
+        try:
+            manifest = json.loads((self.generations_dir / fields[0] / MANIFEST).read_text("utf-8"))
+        except (OSError, ValueError):
+            manifest = {}
+        return Entry(fields[0], _generation_id(manifest))
+
+    def history(self) -> History:
+        """The publication history, agreeing with CURRENT. An index made
+        before histories existed gets one from its generations' numbers."""
+        current = self.current_entry()
+        history = History.load(self.root)
+        if history is None:
+            history = History()
+            names = [n for n in self.generation_names() if current is None or n <= current.name]
+            for name in names:
+                entry = current if current and name == current.name else self._entry_of(name)
+                if entry is not None:
+                    history.record_publish(entry)
+            history.events = []
+        return history.reconcile(current)
+
+    def _entry_of(self, name: str) -> Entry | None:
+        try:
+            manifest = json.loads((self.generations_dir / name / MANIFEST).read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        return Entry(name, _generation_id(manifest))
+
+    def earlier_generations(self) -> list[str]:
+        """The states before the live one along the history, newest first:
+        where a server goes when the live generation is damaged (never to a
+        state the editor rolled back from)."""
+        return [e.name for e in self.history().earlier()]
 
     def open_generation(self, name: str, verify: bool = False) -> Generation:
         """Open one generation; with `verify`, also compare its files with
@@ -940,9 +1024,13 @@ class IndexStore:
 
     # -- writing (call these while holding `lock()`)
     @contextlib.contextmanager
-    def lock(self, wait_seconds: float = 0.0) -> Iterator[None]:
+    def lock(self, wait_seconds: float = 0.0, create: bool = True) -> Iterator[None]:
         """One writer at a time. A second one waits up to `wait_seconds`,
-        then fails with a message naming the holder."""
+        then fails with a message naming the holder. Commands that need an
+        existing index (remove, rollback) pass `create=False`, so a mistyped
+        folder is reported rather than made."""
+        if not create and not self.root.is_dir():
+            raise IndexMissing(f"no index at {self.root} (no such folder); nothing changed")
         self.root.mkdir(parents=True, exist_ok=True)
         fh = open(self.root / ".lock", "a+")
         deadline = time.monotonic() + wait_seconds
@@ -987,6 +1075,9 @@ class IndexStore:
                 if path.name.startswith(".staging-"):
                     shutil.rmtree(path, ignore_errors=True)
                     removed.append(path.name)
+        for path in self.root.glob(".*.tmp"):  # CURRENT or history.json half-written by a dead writer
+            path.unlink(missing_ok=True)
+            removed.append(path.name)
         removed += self._remove_unreferenced_segments()
         return removed
 
@@ -1008,8 +1099,13 @@ class IndexStore:
     def new_generation(self, model: str, dimension: int) -> GenerationWriter:
         with _writing(f"a new generation in {self.generations_dir}", self.generations_dir):
             self.generations_dir.mkdir(parents=True, exist_ok=True)
-            existing = [int(n.split("-")[1]) for n in self.generation_names() if n.startswith("gen-")]
-            name = f"gen-{(max(existing) + 1) if existing else 1:06d}"
+            # Never reuse a number, even of a pruned generation: logs and
+            # `status` name generations, and a name must mean one state.
+            existing = [int(n.split("-")[1]) for n in self.generation_names()
+                        if n.startswith("gen-") and n.split("-")[1].isdigit()]
+            stored = History.load(self.root)
+            number = max([stored.last_number if stored else 0, *existing])
+            name = f"gen-{number + 1:06d}"
             staging = self.generations_dir / f".staging-{name}-{os.getpid()}"
             staging.mkdir()
         return GenerationWriter(self, staging, name, model, dimension)
@@ -1041,9 +1137,13 @@ class IndexStore:
             self.discard(writer)
             raise IndexCorrupt(f"new generation refused, live index unchanged: {err}")
         checkpoint("before-switch")
+        history = self.history()
         os.rename(writer.staging, final)
-        self._point_current_to(writer.name)
-        self._prune()
+        entry = Entry(writer.name, writer.id)
+        self._point_current_to(entry)
+        history.record_publish(entry, keep=KEEP_GENERATIONS)
+        self._save_history(history)
+        self._prune(history)
         return Generation(final, self.segments_dir)
 
     def discard(self, writer: GenerationWriter) -> None:
@@ -1054,25 +1154,42 @@ class IndexStore:
             shutil.rmtree(folder, ignore_errors=True)
 
     def rollback(self) -> str:
-        current = self.current_name()
-        older = [n for n in self.generation_names() if current is None or n < current]
-        if not older:
-            raise IndexMissing(f"no earlier generation in {self.generations_dir} to roll back to")
-        Generation(self.generations_dir / older[-1], self.segments_dir).close()
-        self._point_current_to(older[-1])
-        return older[-1]
+        """Undo the last publish (or go one more step back after a
+        rollback), along the publication history. The state rolled back to
+        is checked first; a damaged one is refused and nothing changes."""
+        if self.current_entry() is None:
+            raise IndexMissing(f"no index at {self.root}; nothing to roll back")
+        history = self.history()
+        earlier = history.earlier()
+        if not earlier:
+            raise IndexMissing(f"nothing to roll back to: {history.live_entry.name} is the oldest state kept "
+                               f"in {self.root} (`python -m indexer status` shows the history)")
+        target = earlier[0]
+        if self._entry_of(target.name) != target:
+            raise IndexCorrupt(f"cannot roll back to {target.name}: its folder is missing or was replaced")
+        self.open_generation(target.name, verify=True).close()  # IndexCorrupt if damaged
+        self._point_current_to(target)
+        history.record_rollback()
+        self._save_history(history)
+        return target.name
 
-    def _point_current_to(self, name: str) -> None:
+    def _point_current_to(self, entry: Entry) -> None:
         tmp = self.root / f".CURRENT.{os.getpid()}.tmp"
-        tmp.write_text(name + "\n", "utf-8")
+        tmp.write_text(f"{entry.name} {entry.id}\n", "utf-8")
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, self.root / "CURRENT")
         _fsync_dir(self.root)
 
-    def _prune(self) -> None:
-        current = self.current_name()
-        names = [n for n in self.generation_names() if n != current]
-        for name in names[:-(KEEP_GENERATIONS - 1)] if KEEP_GENERATIONS > 1 else names:
-            shutil.rmtree(self.generations_dir / name, ignore_errors=True)
+    def _save_history(self, history: History) -> None:
+        with _writing(f"the publication history in {self.root}", self.root):
+            history.save(self.root)
+
+    def _prune(self, history: History) -> None:
+        """Delete generations no rollback can reach: those not in the
+        history's chain (which always holds the state before the live one)."""
+        keep = {e.name for e in history.chain}
+        for name in self.generation_names():
+            if name not in keep:
+                shutil.rmtree(self.generations_dir / name, ignore_errors=True)
         self._remove_unreferenced_segments()

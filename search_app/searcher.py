@@ -83,6 +83,7 @@ class SearchResult:
     total: int                     # how many articles (or passages) matched at all
     generation: str
     took_ms: float
+    identity: object = None        # the generation's name and id (indexer.history.Entry)
     timings_ms: dict[str, float] = field(default_factory=dict)  # per stage
 
 
@@ -163,27 +164,36 @@ class Searcher:
         faiss.omp_set_num_threads(1)
         self._lock = threading.Lock()
         self._generation = self._open_at_start()
+        self._refused = None  # a CURRENT that failed to open, not retried until it changes
         self._helpers: tuple[str, _GenerationHelpers] | None = None
         self._checked_at = time.monotonic()
 
     # ---------------------------------------------------------------- generations
     def _open_at_start(self) -> Generation:
         """The live generation, or, if it is damaged, the newest intact
-        earlier one (with a warning): readers keep getting answers while an
-        editor repairs or rolls back. No intact generation: a clear error."""
+        earlier state along the publication history (with a warning):
+        readers keep getting answers while an editor repairs or rolls back.
+        No intact generation: a clear error."""
         try:
             return self._open_checked()
         except IndexCorrupt as damage:
-            current = self.store.current_name() or ""
-            for name in reversed([n for n in self.store.generation_names() if n < current]):
-                try:
-                    generation = self._open_checked(name)
-                except IndexCorrupt:
-                    continue
-                log.warning("%s; serving the earlier generation %s instead", damage, name)
-                return generation
-            raise IndexCorrupt(f"{damage}; no earlier generation is intact either. Rebuild with "
-                               f"`python -m indexer build --force` (or `make index`)") from None
+            generation = self._open_earlier(damage)
+            if generation is None:
+                raise IndexCorrupt(f"{damage}; no earlier generation is intact either. Rebuild with "
+                                   f"`python -m indexer build --force` (or `make index`)") from None
+            return generation
+
+    def _open_earlier(self, damage: Exception) -> Generation | None:
+        """The newest intact state before the live one in the history (never
+        one the editor rolled back from), or None."""
+        for name in self.store.earlier_generations():
+            try:
+                generation = self._open_checked(name)
+            except IndexCorrupt:
+                continue
+            log.warning("%s; serving the earlier generation %s instead", damage, name)
+            return generation
+        return None
 
     def _open_checked(self, name: str | None = None) -> Generation:
         name = name or self.store.current_name()
@@ -208,18 +218,34 @@ class Searcher:
             with self._lock:
                 if now - self._checked_at >= self.reload_interval:
                     self._checked_at = now
-                    name = self.store.current_name()
-                    if name and name != self._generation.name:
-                        try:
-                            self._generation = self._open_checked()
-                        except IndexError_:
-                            pass  # keep serving the last good generation
+                    self._follow_current()
         return self._generation
+
+    def _follow_current(self) -> None:
+        """Switch to what CURRENT names, compared by name and id (a folder
+        rebuilt in place starts again at gen-000001). A damaged new state
+        falls back along the history; with nothing intact there, the last
+        good generation keeps serving."""
+        current = self.store.current_entry()
+        if current is None or current in (self._generation.identity, self._refused):
+            return
+        self._refused = current  # until it opens: a damaged state is checked once, not every interval
+        try:
+            self._generation = self._open_checked(current.name)
+            self._refused = None
+        except IndexMismatch as err:
+            log.error("%s; still serving %s", err, self._generation.name)
+        except IndexError_ as damage:
+            earlier = self._open_earlier(damage)
+            if earlier is not None and earlier.identity != self._generation.identity:
+                self._generation = earlier
+            elif earlier is None:
+                log.error("%s; no earlier state is intact; still serving %s", damage, self._generation.name)
 
     def _helpers_for(self, generation: Generation) -> _GenerationHelpers:
         cached = self._helpers
-        if cached is None or cached[0] != generation.name:
-            cached = (generation.name, _GenerationHelpers(generation, self.glossary))
+        if cached is None or cached[0] != generation.identity:
+            cached = (generation.identity, _GenerationHelpers(generation, self.glossary))
             self._helpers = cached
         return cached[1]
 
@@ -252,8 +278,8 @@ class Searcher:
         for hit, item in zip(hits, page):
             hit.score = fused[item]
         return SearchResult(query=query, plan=plan, mode=mode, hits=hits, total=len(ranked),
-                            generation=generation.name, took_ms=(time.perf_counter() - started) * 1000,
-                            timings_ms=timings)
+                            generation=generation.name, identity=generation.identity,
+                            took_ms=(time.perf_counter() - started) * 1000, timings_ms=timings)
 
     def _rank(self, generation: Generation, plan: QueryPlan, vector, mode: str,
               settings: RankingSettings, group: bool, timings: dict[str, float]):

@@ -7,6 +7,7 @@ unless the caller asks for strictness.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +32,9 @@ class LoadedCorpus:
     pages: list[Page] = field(default_factory=list)
     errors: list[CorpusError] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
+    # Given paths that held no file to read (missing, empty, unreadable):
+    # a build from them must not be mistaken for "the corpus is now empty".
+    empty_sources: list[Path] = field(default_factory=list)
 
 
 def importer_for(path: Path, fmt: str | None = None) -> Importer:
@@ -46,30 +50,64 @@ def importer_for(path: Path, fmt: str | None = None) -> Importer:
     raise CorpusError(str(path), 0, f"unknown file type {path.suffix or '(none)'!r}")
 
 
+def _wanted(folder: Path, path: Path) -> bool:
+    rel = path.relative_to(folder)
+    return path.is_file() and not any(p.startswith(".") for p in rel.parts) and path.name not in IGNORED_NAMES
+
+
+def folder_files(folder: Path, errors: list[CorpusError] | None = None) -> list[Path]:
+    """The corpus files below `folder` (recursively, sorted, hidden files
+    and README/LICENSE skipped). A folder that cannot be listed goes into
+    `errors`: skipping it silently would make its articles look deleted."""
+    found: list[Path] = []
+
+    def unreadable(err: OSError) -> None:
+        if errors is not None:
+            errors.append(CorpusError(err.filename or str(folder), 0,
+                                      f"cannot read this folder: {err.strerror or err}"))
+
+    for root, dirs, names in os.walk(folder, onerror=unreadable, followlinks=True):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found += [Path(root) / n for n in names if _wanted(folder, Path(root) / n)]
+    return sorted(found)
+
+
 def iter_corpus_files(paths: list[Path]) -> list[Path]:
     """Expand directories (recursively, sorted, hidden files skipped)."""
     files: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                rel = child.relative_to(path)
-                if child.is_file() and not any(p.startswith(".") for p in rel.parts) \
-                        and child.name not in IGNORED_NAMES:
-                    files.append(child)
-        else:
-            files.append(path)
+        files += folder_files(path) if path.is_dir() else [path]
     return files
+
+
+def _source_files(path: Path, corpus: LoadedCorpus) -> list[Path]:
+    """The files of one given path; a path with none is noted as empty."""
+    if not path.exists():
+        corpus.errors.append(CorpusError(str(path), 0, "no such file or directory"))
+        corpus.empty_sources.append(path)
+        return []
+    files = folder_files(path, corpus.errors) if path.is_dir() else [path]
+    if not files:
+        corpus.empty_sources.append(path)
+    return files
+
+
+def _read_file(path: Path, fmt: str | None) -> list:
+    """Every record of one file; a file the system cannot read is a CorpusError like any other."""
+    try:
+        return list(importer_for(path, fmt).read(path))
+    except OSError as err:
+        raise CorpusError(str(path), 0, f"cannot read this file: {err.strerror or err}") from None
 
 
 def load_corpus(paths: list[Path], fmt: str | None = None) -> LoadedCorpus:
     corpus = LoadedCorpus()
     seen: dict[str, str] = {}
-    for path in iter_corpus_files([Path(p) for p in paths]):
+    files = [f for p in paths for f in _source_files(Path(p), corpus)]
+    for path in files:
         corpus.files.append(path)
         try:
-            if not path.exists():
-                raise CorpusError(str(path), 0, "no such file or directory")
-            records = list(importer_for(path, fmt).read(path))
+            records = _read_file(path, fmt)
         except CorpusError as err:
             corpus.errors.append(err)
             continue

@@ -3,6 +3,7 @@ that a malformed article is described the same way whatever its format."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 from typing import Iterable, Protocol
 
@@ -55,6 +56,17 @@ def read_text(path: Path) -> str:
     return text
 
 
+# Characters that change how text displays without being seen: C0 and C1
+# controls (NUL, BEL, ...) and the bidirectional embeddings, overrides and
+# isolates (U+202A-U+202E, U+2066-U+2069). An override in an author's name
+# can make "Dr Evil" read as another person, so attribution fields refuse
+# them; in article text they are only noise and are stripped. Tab, newline
+# and carriage return are ordinary whitespace and pass.
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f" + BIDI_CONTROLS + "]")
+ATTRIBUTION_FIELDS = ("title", "author", "credentials", "source", "url", "page")
+
+
 def _clean(value: object) -> str | None:
     if value is None:
         return None
@@ -62,46 +74,82 @@ def _clean(value: object) -> str | None:
     return text or None
 
 
-def make_article(fields: dict, origin: str) -> Article:
+def strip_invisible(value: object) -> str | None:
+    """Text with the invisible control and bidi characters removed."""
+    return None if value is None else INVISIBLE.sub("", str(value))
+
+
+def _invisible_char(value: str | None) -> str | None:
+    """A description of the first invisible character in `value`, if any."""
+    match = INVISIBLE.search(value or "")
+    if not match:
+        return None
+    char = match.group()
+    return f"U+{ord(char):04X} {unicodedata.name(char, 'CONTROL CHARACTER')}"
+
+
+def _at(origin: str, lines: dict | None, name: str | None) -> str:
+    """Where a field's problem is: its own line when the importer knows it
+    (a front-matter key), else the record's origin."""
+    line = (lines or {}).get(name)
+    if not line:
+        return origin
+    path, _, _ = origin.rpartition(":")
+    return f"{path or origin}:{line}"
+
+
+def _short_fields(fields: dict, title: str, label: str, fail) -> dict:
+    """The one-line fields, refused when too long or holding invisible characters."""
+    short = {}
+    for name in ATTRIBUTION_FIELDS:
+        value = title if name == "title" else _clean(fields.get(name))
+        if value and len(value) > MAX_FIELD_CHARS:
+            raise fail(f"{label} field {name!r} is longer than {MAX_FIELD_CHARS} characters", name)
+        bad = _invisible_char(value)
+        if bad:
+            raise fail(f"{label} field {name!r} contains {bad}, which can change how it displays "
+                       f"(e.g. who seems to have written it); remove it", name)
+        short[name] = value
+    return short
+
+
+def make_article(fields: dict, origin: str, lines: dict | None = None) -> Article:
     """Validate raw fields and build an Article, or raise CorpusError.
 
     Empty strings mean "not known" and become None, so an empty `author:`
-    is an honest "unattributed", never a blank name.
+    is an honest "unattributed", never a blank name. `lines` maps a field
+    to the line it was written on, so an error points at that line.
     """
-    def fail(msg: str) -> CorpusError:
-        return CorpusError.at(origin, msg)
+    def fail(msg: str, name: str | None = None) -> CorpusError:
+        return CorpusError.at(_at(origin, lines, name), msg)
 
     article_id = _clean(fields.get("id"))
     if not article_id:
         raise fail("missing 'id'")
     if not ID_PATTERN.match(article_id):
-        raise fail(f"bad id {article_id!r}: use letters, digits and . _ : - (at most 200)")
+        raise fail(f"bad id {article_id!r}: use letters, digits and . _ : - (at most 200)", "id")
     title = _clean(fields.get("title"))
     if not title:
-        raise fail(f"article {article_id!r} has no 'title'")
-    text = _clean(fields.get("text"))
+        raise fail(f"article {article_id!r} has no 'title'", "title")
+    text = _clean(strip_invisible(fields.get("text")))
     if not text:
-        raise fail(f"article {article_id!r} has no text")
+        raise fail(f"article {article_id!r} has no text", "text")
     if len(text) > MAX_TEXT_CHARS:
-        raise fail(f"article {article_id!r} text is {len(text)} characters; the limit is {MAX_TEXT_CHARS}")
+        raise fail(f"article {article_id!r} text is {len(text)} characters; the limit is {MAX_TEXT_CHARS}", "text")
     kind = _clean(fields.get("kind")) or "article"
     if kind not in ARTICLE_KINDS:
-        raise fail(f"article {article_id!r} has unknown kind {kind!r} (use one of {', '.join(ARTICLE_KINDS)})")
-    short = {}
-    for name in ("title", "author", "credentials", "source", "url", "page"):
-        value = title if name == "title" else _clean(fields.get(name))
-        if value and len(value) > MAX_FIELD_CHARS:
-            raise fail(f"article {article_id!r} field {name!r} is longer than {MAX_FIELD_CHARS} characters")
-        short[name] = value
+        raise fail(f"article {article_id!r} has unknown kind {kind!r} (use one of {', '.join(ARTICLE_KINDS)})",
+                   "kind")
+    short = _short_fields(fields, title, f"article {article_id!r}", fail)
     url = short["url"]
     if url and not re.match(r"^https?://[^\s]+$", url, re.IGNORECASE):
-        raise fail(f"article {article_id!r} url {url!r} must start with http:// or https://")
+        raise fail(f"article {article_id!r} url {url!r} must start with http:// or https://", "url")
     if short["credentials"] and not short["author"]:
-        raise fail(f"article {article_id!r} has credentials but no author")
+        raise fail(f"article {article_id!r} has credentials but no author", "credentials")
     synonyms = fields.get("synonyms") or ()
     if isinstance(synonyms, str):
         synonyms = [s for s in synonyms.split(";")]
-    synonyms = tuple(s for s in (_clean(x) for x in synonyms) if s)
+    synonyms = tuple(s for s in (_clean(strip_invisible(x)) for x in synonyms) if s)
     return Article(
         id=article_id, title=title, text=text, kind=kind,
         author=short["author"], credentials=short["credentials"], source=short["source"],
@@ -109,14 +157,23 @@ def make_article(fields: dict, origin: str) -> Article:
     )
 
 
-def make_page(fields: dict, origin: str) -> Page:
+def make_page(fields: dict, origin: str, lines: dict | None = None) -> Page:
+    def fail(msg: str, name: str | None = None) -> CorpusError:
+        return CorpusError.at(_at(origin, lines, name), msg)
+
     page_id = _clean(fields.get("id"))
     if not page_id or not ID_PATTERN.match(page_id):
-        raise CorpusError.at(origin, f"page has a missing or bad id {page_id!r}")
+        raise fail(f"page has a missing or bad id {page_id!r}", "id")
     title = _clean(fields.get("title"))
     if not title:
-        raise CorpusError.at(origin, f"page {page_id!r} has no 'title'")
+        raise fail(f"page {page_id!r} has no 'title'", "title")
+    for name in ("title", "url"):
+        bad = _invisible_char(_clean(fields.get(name)))
+        if bad:
+            raise fail(f"page {page_id!r} field {name!r} contains {bad}, which can change how it displays; "
+                       f"remove it", name)
     url = _clean(fields.get("url"))
     if url and not re.match(r"^https?://[^\s]+$", url, re.IGNORECASE):
-        raise CorpusError.at(origin, f"page {page_id!r} url must start with http:// or https://")
-    return Page(id=page_id, title=title, url=url, disclaimer=_clean(fields.get("text")))
+        raise fail(f"page {page_id!r} url must start with http:// or https://", "url")
+    return Page(id=page_id, title=title, url=url, disclaimer=_clean(strip_invisible(fields.get("text"))),
+                origin=origin.rpartition(":")[0] or origin)

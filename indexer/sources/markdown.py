@@ -12,8 +12,10 @@ from indexer.sources.base import CorpusError, make_article, make_page, read_text
 KNOWN_KEYS = {"id", "kind", "title", "author", "credentials", "source", "url", "page", "synonyms"}
 
 
-def parse_front_matter(text: str, path: str) -> tuple[dict, str, int]:
-    """Split a document into (fields, body, body's first line number)."""
+def parse_front_matter(text: str, path: str, lines_out: dict | None = None) -> tuple[dict, str, int]:
+    """Split a document into (fields, body, body's first line number).
+    `lines_out`, if given, receives each key's line number, so that a bad
+    value is reported where the editor wrote it, not at line 1."""
     lines = text.splitlines()
     if not lines or lines[0].strip() != "---":
         raise CorpusError(path, 1, "expected a front-matter block starting with '---' on the first line")
@@ -33,6 +35,8 @@ def parse_front_matter(text: str, path: str) -> tuple[dict, str, int]:
         if key in fields:
             raise CorpusError(path, number, f"field {key!r} given twice")
         fields[key] = value.strip()
+        if lines_out is not None:
+            lines_out[key] = number
     raise CorpusError(path, len(lines), "front-matter block is not closed with '---'")
 
 
@@ -42,11 +46,13 @@ class MarkdownImporter:
 
     def read(self, path: Path) -> Iterator[Article | Page | CorpusError]:
         text = read_text(path)
-        fields, body, body_line = parse_front_matter(text, str(path))
+        lines: dict[str, int] = {}
+        fields, body, body_line = parse_front_matter(text, str(path), lines)
         fields["text"] = body.strip()
+        lines["text"] = body_line + len(body) - len(body.lstrip("\n")) if body.strip() else body_line
         origin = f"{path}:1"
         if fields.get("kind", "").strip() == "page":
             fields.pop("kind")
-            yield make_page(fields, origin)
+            yield make_page(fields, origin, lines)
         else:
-            yield make_article(fields, origin)
+            yield make_article(fields, origin, lines)

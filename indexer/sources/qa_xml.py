@@ -102,7 +102,8 @@ def read_topic(root: ET.Element) -> Topic:
     )
 
 
-def pair_to_article(pair: ET.Element, topic: Topic, origin: str) -> Article:
+def pair_to_article(pair: ET.Element, topic: Topic, origin: str,
+                    lines: dict[ET.Element, int] | None = None) -> Article:
     question = pair.find("Question")
     if question is None:
         raise CorpusError.at(origin, "<QAPair> has no <Question>")
@@ -123,7 +124,7 @@ def pair_to_article(pair: ET.Element, topic: Topic, origin: str) -> Article:
         "source": organisation_name(topic.code),
         "url": topic.url,
         "synonyms": topic.synonyms,
-    }, origin)
+    }, origin, {"title": (lines or {}).get(question), "text": (lines or {}).get(answer)})
 
 
 class MedquadXmlImporter:
@@ -142,6 +143,6 @@ class MedquadXmlImporter:
         topic = read_topic(root)
         for pair in pairs:
             try:
-                yield pair_to_article(pair, topic, f"{path}:{lines[pair]}")
+                yield pair_to_article(pair, topic, f"{path}:{lines[pair]}", lines)
             except CorpusError as err:
                 yield err

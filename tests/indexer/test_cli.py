@@ -124,3 +124,17 @@ def test_unknown_model_is_a_usage_error(tmp_path):
     proc = run("build", str(corpus), "--model", "all-MiniLM-L12-v2", index_dir=tmp_path / "idx", check=False)
     assert proc.returncode == 2 and "invalid choice" in proc.stderr
     assert not (tmp_path / "idx" / "CURRENT").exists()
+
+
+def test_help_documents_the_refusals_and_their_exit_codes(tmp_path):
+    top = run("--help", index_dir=tmp_path).stdout
+    assert "--allow-removals" in top and "141" in top and "more than half" in top
+    for command in ("build", "sync"):
+        assert "--allow-removals" in run(command, "--help", index_dir=tmp_path).stdout
+    assert "remove" in run("remove", "--help", index_dir=tmp_path).stdout
+
+
+def test_remove_on_a_missing_index_creates_nothing(tmp_path):
+    proc = run("remove", "mr-answer-1", index_dir=tmp_path / "none", check=False)
+    assert proc.returncode == 3 and "no index at" in proc.stderr
+    assert not (tmp_path / "none").exists()

@@ -61,7 +61,7 @@ def test_sync_adds_updates_and_removes(writable_index, tmp_path, capsys):
     folder = tmp_path / "folder"
     article_file(folder, "one", "The first article is about heart murmurs.")
     article_file(folder, "two", "The second article is about palpitations.")
-    assert cli("sync", str(folder), index_dir=writable_index) == 0
+    assert cli("sync", str(folder), "--allow-removals", index_dir=writable_index) == 0  # 10 of 10 go
     assert "2 added, 0 updated, 0 unchanged, 10 removed" in capsys.readouterr().out
     article_file(folder, "two", "The second article now talks about fainting.")
     (folder / "one.md").unlink()
@@ -73,7 +73,7 @@ def test_a_broken_file_never_deletes_its_indexed_article(writable_index, tmp_pat
     folder = tmp_path / "folder"
     article_file(folder, "keep-me", "This article must survive a typo in its file.")
     article_file(folder, "other", "Another article.")
-    assert cli("sync", str(folder), index_dir=writable_index) == 0
+    assert cli("sync", str(folder), "--allow-removals", index_dir=writable_index) == 0
     capsys.readouterr()
     (folder / "keep-me.md").write_text("---\nid: keep-me\ntitle without colon\n---\ntext\n")
     assert cli("sync", str(folder), index_dir=writable_index) == 1

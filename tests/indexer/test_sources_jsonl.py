@@ -152,3 +152,28 @@ def test_load_corpus_picks_the_importer_by_suffix_and_fmt_forces_one(tmp_path):
     assert not forced.errors and [a.id for a in forced.articles] == ["forced"]
     unknown = load_corpus([export], fmt="csv")
     assert "unknown format 'csv' (known: jsonl, markdown, medquad-xml, qa-page)" in str(unknown.errors[0])
+
+
+@pytest.mark.parametrize("char", ["\u0000", "\u0007", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",
+                                  "\u2066", "\u2067", "\u2068", "\u2069", "\u009b"])
+@pytest.mark.parametrize("field", ["title", "author", "credentials", "source"])
+def test_invisible_characters_in_attribution_are_refused_at_their_line(tmp_path, field, char):
+    """An override can make a passage seem signed by someone else."""
+    record = {"id": "x", "title": "Valve", "text": "About valves.", "author": "Jane Roe", "credentials": "MD",
+              field: f"Jane{char} Roe"}
+    path = jsonl(tmp_path, "a.jsonl", {"id": "good", "title": "T", "text": "Fine."}, record)
+    corpus = load_corpus([path])
+    assert [a.id for a in corpus.articles] == ["good"]
+    assert len(corpus.errors) == 1
+    message = str(corpus.errors[0])
+    assert message.startswith(f"{path}:2: article 'x' field {field!r} contains U+{ord(char):04X}"), message
+
+
+def test_invisible_characters_are_stripped_from_text_and_synonyms(tmp_path):
+    path = jsonl(tmp_path, "a.jsonl", {"id": "x", "title": "Valve", "synonyms": ["mitral\u202e valve", "\u0007"],
+                                       "text": "A\u0000 leaky\u202e valve\u2069 leaks.\nTabs\tstay."})
+    corpus = load_corpus([path])
+    assert not corpus.errors
+    article = corpus.articles[0]
+    assert article.text == "A leaky valve leaks.\nTabs\tstay."
+    assert article.synonyms == ("mitral valve",)

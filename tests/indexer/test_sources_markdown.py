@@ -70,12 +70,21 @@ GOOD = "---\nid: a1\ntitle: T\nauthor: Jane Roe\ncredentials: RN\n---\nSome text
     ("no-front.md", "Just text\n", "no-front.md:1: expected a front-matter block"),
     ("unclosed.md", "---\nid: x\ntitle: T\n", "unclosed.md:3: front-matter block is not closed"),
     ("no-title.md", "---\nid: x\n---\ntext\n", "no-title.md:1: article 'x' has no 'title'"),
-    ("no-text.md", "---\nid: x\ntitle: T\n---\n\n", "no-text.md:1: article 'x' has no text"),
+    ("no-text.md", "---\nid: x\ntitle: T\n---\n\n", "no-text.md:5: article 'x' has no text"),
     ("no-id.md", "---\ntitle: T\n---\ntext\n", "no-id.md:1: missing 'id'"),
     ("bad-key.md", "---\nid: x\nauthr: Bob\n---\ntext\n", "bad-key.md:3: unknown field 'authr'"),
     ("bad-line.md", "---\nid: x\njust words\n---\ntext\n", "bad-line.md:3: expected 'key: value'"),
-    ("bad-kind.md", "---\nid: x\ntitle: T\nkind: blog\n---\ntext\n", "unknown kind 'blog'"),
-    ("bad-url.md", "---\nid: x\ntitle: T\nurl: javascript:alert(1)\n---\ntext\n", "must start with http"),
+    ("bad-kind.md", "---\nid: x\ntitle: T\nkind: blog\n---\ntext\n", "bad-kind.md:4: article 'x' has unknown kind 'blog'"),
+    ("bad-url.md", "---\nid: x\ntitle: T\nurl: javascript:alert(1)\n---\ntext\n", "bad-url.md:4: article 'x' url"),
+    # Each field's error points at the field's own line, not at line 1.
+    ("creds.md", "---\nid: x\ntitle: T\n\ncredentials: MD\n---\ntext\n",
+     "creds.md:5: article 'x' has credentials but no author"),
+    ("bad-id.md", "---\n# comment\nid: ../x\ntitle: T\n---\ntext\n", "bad-id.md:3: bad id"),
+    ("long.md", "---\nid: x\ntitle: T\nsource: " + "S" * 501 + "\n---\ntext\n", "long.md:4: article 'x' field 'source'"),
+    ("rlo.md", "---\nid: x\ntitle: T\nauthor: Jane \u202eeoR\n---\ntext\n",
+     "rlo.md:4: article 'x' field 'author' contains U+202E RIGHT-TO-LEFT OVERRIDE"),
+    ("bel.md", "---\nid: x\ntitle: T\nsource: Heart\x07 Org\n---\ntext\n", "bel.md:4: article 'x' field 'source' contains U+0007"),
+    ("page-url.md", "---\nid: p\nkind: page\ntitle: T\nurl: ftp://x\n---\nDisclaimer.\n", "page-url.md:5: page 'p' url"),
     ("empty.md", "", "empty.md:0: file is empty"),
     ("latin1.md", "---\nid: x\ntitle: Caf\xe9\n---\ntext\n".encode("latin-1"), "latin1.md:3: not valid UTF-8"),
     ("notes.docx", "hello", "unknown file type '.docx'"),
@@ -111,3 +120,10 @@ def test_readme_is_not_an_article(tmp_path):
     write(tmp_path, "a.md", GOOD)
     corpus = load_corpus([tmp_path])
     assert not corpus.errors and len(corpus.articles) == 1
+
+
+def test_invisible_characters_are_stripped_from_the_text(tmp_path):
+    write(tmp_path, "a.md", "---\nid: a\ntitle: T\n---\nA leaky\u202e valve\x07 leaks\u2066.\n\nSecond\tparagraph.\n")
+    corpus = load_corpus([tmp_path])
+    assert not corpus.errors
+    assert corpus.articles[0].text == "A leaky valve leaks.\n\nSecond\tparagraph."

@@ -156,3 +156,13 @@ def test_xml_and_the_shared_jsonl_give_the_same_articles(tmp_path):
     assert not from_xml.errors, from_xml.errors[:3]
     strip = lambda a: (a.id, a.title, a.text, a.kind, a.author, a.source, a.url, a.synonyms)  # noqa: E731
     assert sorted(map(strip, from_xml.articles)) == sorted(map(strip, from_jsonl.articles))
+
+
+def test_invisible_characters_in_a_question_are_refused_at_its_line(tmp_path):
+    doc = GARD_DOC.replace("What is (are) Example", "What is (are) \u202eelpmaxE")  # XML cannot hold BEL
+    path = tmp_path / "doc.xml"
+    path.write_text(doc, "utf-8")
+    corpus = load_corpus([path])
+    line = doc.split("\n").index(next(x for x in doc.split("\n") if "\u202e" in x)) + 1
+    assert any(str(e).startswith(f"{path}:{line}: article 'GARD-0000123-1' field 'title' contains U+202E")
+               for e in corpus.errors), corpus.errors

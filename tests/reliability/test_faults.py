@@ -280,3 +280,50 @@ def test_server_refuses_to_start_with_no_intact_generation(writable_index, score
         and "Traceback" not in proc.stderr
     scorecard.add("start with no good generation", "python -m search_app on a damaged-only index", 1, int(not ok), 0)
     assert ok, (proc.returncode, proc.stderr[-500:])
+
+
+def as_nobody(*args: str) -> subprocess.CompletedProcess:
+    """The indexer run as an unprivileged user (root ignores file modes)."""
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv not found; permissions scenario skipped")
+    from indexer.onnx_export import default_cache_dir  # the model export the session already made
+    env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT), HOME="/tmp",
+               HEARTSEARCH_MODEL_CACHE=str(default_cache_dir()))
+    env.pop("HEARTSEARCH_KILL_AT", None)
+    return subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                           sys.executable, "-m", "indexer", *args], env=env, capture_output=True, text=True,
+                          timeout=300, cwd="/")
+
+
+def test_folder_not_writable_by_permissions(seed_index_dir, scorecard):
+    """A folder the user may not write is reported as a permissions problem
+    with that fix, not as a read-only file system or a full disk."""
+    if os.getuid() != 0:
+        pytest.skip("needs root to run a command as another user")
+    shared = Path(tempfile.mkdtemp(prefix="heartsearch-perm-"))
+    try:
+        os.chmod(shared, 0o755)
+        index = shared / "index"
+        shutil.copytree(seed_index_dir, index)
+        for folder, _, _ in os.walk(index):  # readable by anyone (pytest's folders are private), writable by root
+            os.chmod(folder, 0o755)
+        before = hashes(index)
+        failures = []
+        new = write_article(shared / "new", "perm-probe", "An article about the tricuspid valve.")
+        commands = {"lock refused": ("remove", "mr-answer-2"),  # the lock file itself is not writable
+                    "folder refused": ("add", str(new))}         # lock taken; the embedding cache is refused
+        for what, command in commands.items():
+            if what == "folder refused":
+                (index / ".lock").touch()
+                os.chown(index / ".lock", 65534, 65534)
+            result = as_nobody(*command, "--index-dir", str(index))
+            err = result.stderr
+            if result.returncode != 3 or "Permission denied" not in err or "unchanged" not in err \
+                    or "Read-only file system" in err or "free some space" in err.lower() or "Traceback" in err:
+                failures.append(f"{what}: exit {result.returncode}, {err.strip()[:300]!r}")
+        n_lost = lost(before, index)
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
+    scorecard.add("folder not writable (permissions)", "remove/add as another user: lock refused; folder refused",
+                  len(commands), len(failures), n_lost)
+    assert failures == [] and n_lost == 0, failures

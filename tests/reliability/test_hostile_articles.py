@@ -134,7 +134,7 @@ def test_broken_files_in_sync_keep_their_indexed_articles(writable_index, tmp_pa
     folder.mkdir()
     paths = [md(folder, f"a{i}.md", f"keep-{i}", f"Valve article {i}", f"Article {i} about heart valves.")
              for i in range(4)]
-    assert main(["sync", str(folder), "--index-dir", str(writable_index)]) == 0
+    assert main(["sync", str(folder), "--allow-removals", "--index-dir", str(writable_index)]) == 0
     before = snapshot(writable_index)
     paths[0].write_bytes("---\nid: keep-0\ntitle: Caf\u00e9\n---\nx\n".encode("latin-1"))
     paths[1].write_bytes(paths[1].read_bytes()[:20])  # truncated mid front matter
