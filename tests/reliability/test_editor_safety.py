@@ -143,19 +143,36 @@ def test_removing_more_than_half_needs_an_explicit_flag(writable_index, tmp_path
     assert failures == [] and n_lost == 0, failures
 
 
-def test_unreadable_source_publishes_nothing(writable_index, tmp_path, capsys):
-    if os.geteuid() == 0:
-        import pytest
-        pytest.skip("root reads every file: permissions cannot make one unreadable")
-    folder = tmp_path / "locked"
-    md(folder, "a.md", "a", "An article about arteries.")
-    folder.chmod(0)
+def test_unreadable_source_publishes_nothing(seed_index_dir):
+    """A folder the editor may not read. Root reads everything, so the
+    command runs as an unprivileged user (setpriv) on an index it owns."""
+    import tempfile
+
+    import pytest
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv to run the indexer as another user")
+    work = tempfile.mkdtemp(prefix="heartsearch-unreadable-")
     try:
-        failures: list[str] = []
-        _refused(["build", str(folder)], writable_index, capsys, [str(folder)], failures, "unreadable folder")
-        assert failures == []
+        os.chmod(work, 0o755)
+        index = os.path.join(work, "index")
+        shutil.copytree(seed_index_dir, index)
+        for folder, dirs, files in os.walk(index):
+            for name in [folder, *(os.path.join(folder, f) for f in files)]:
+                os.chown(name, 65534, 65534)
+        locked = os.path.join(work, "locked")
+        os.mkdir(locked, 0o700)  # root's, unreadable by the editor
+        with open(os.path.join(locked, "a.md"), "w") as fh:
+            fh.write("---\nid: a\ntitle: A\n---\nAn article about arteries.\n")
+        before = IndexStore(index).current_entry()
+        result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable,
+                                 "-m", "indexer", "build", locked, "--index-dir", index],
+                                env=dict(os.environ, PYTHONPATH=str(PROJECT_ROOT), HOME="/tmp"),
+                                capture_output=True, text=True, timeout=300, cwd="/")
+        assert result.returncode == 2, result.stderr
+        assert locked in result.stderr and "Traceback" not in result.stderr
+        assert IndexStore(index).current_entry() == before
     finally:
-        folder.chmod(0o755)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def test_a_folder_that_cannot_be_listed_keeps_its_articles(writable_index, tmp_path, monkeypatch, capsys):
