@@ -18,7 +18,7 @@ help:
 	@echo "make install  create .venv with the pinned requirements"
 	@echo "make install-browser  Debian's chromium (apt, only if missing) + Python Playwright, for the browser tests"
 	@echo "make index    (re)build the index from corpus/ (only changed articles are embedded)"
-	@echo "make serve    serve the existing index with waitress"
+	@echo "make serve    serve the existing index with granian"
 	@echo "make eval     ranking quality (MRR@10, nDCG@10, Recall@10/50) on the shared dev queries"
 	@echo "make bench    all benchmarks + a summary against the performance targets (BENCH_ARGS=--quick)"
 
@@ -34,27 +34,29 @@ $(VENV)/.installed: requirements.txt
 index: install
 	$(PY) -m indexer build corpus
 
-# waitress, a production WSGI server (never Flask's dev server): one process whose
-# HEARTSEARCH_THREADS threads (default 4) share the memory-mapped index and the model.
+# granian, a production server (never Flask's dev server; why granian: docs/reliability.md):
+# HEARTSEARCH_WORKERS processes (default 1) of HEARTSEARCH_THREADS threads (default 4),
+# forked after the app is built so they share the memory-mapped index and the model.
 # API rate limit on by default: HEARTSEARCH_RATE_LIMIT requests a minute per address
 # (default 120, 0 = off). Flags pass through: make serve SERVE_ARGS="--threads 8 --port 9000"
 SERVE_ARGS ?=
 serve: install
 	$(PY) -m search_app $(SERVE_ARGS)
 
-# Requests/s and latency of /api/v1/search under the production server (waitress,
-# default threads): wrk, 16 connections for 20 s on loopback, rate limiting off.
+# Requests/s and latency of /api/v1/search under the production server (granian,
+# default workers and threads; LOADTEST_ARGS="--workers 2" for more): wrk, 16 connections for 20 s on loopback, rate limiting off.
 # Needs an index (make index); installs wrk with apt-get if it is missing.
 LOADTEST_PORT ?= 8765
 LOADTEST_PATH ?= /api/v1/search?q=leaky+heart+valve
 LOADTEST_CONNECTIONS ?= 16
 LOADTEST_SECONDS ?= 20
+LOADTEST_ARGS ?=
 .PHONY: loadtest
 loadtest: install
 	@command -v wrk >/dev/null || { echo "installing wrk with apt-get"; $(SUDO) apt-get update && $(SUDO) apt-get install -y wrk; }
 	@index=$${HEARTSEARCH_INDEX_DIR:-data/index}; [ -f $$index/CURRENT ] || { echo "no index at $$index: run make index first"; exit 1; }
 	@mkdir -p data; url=http://127.0.0.1:$(LOADTEST_PORT); \
-	HEARTSEARCH_RATE_LIMIT=0 $(PY) -m search_app --host 127.0.0.1 --port $(LOADTEST_PORT) >data/loadtest-server.log 2>&1 & pid=$$!; \
+	HEARTSEARCH_RATE_LIMIT=0 $(PY) -m search_app --host 127.0.0.1 --port $(LOADTEST_PORT) $(LOADTEST_ARGS) >data/loadtest-server.log 2>&1 & pid=$$!; \
 	trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null' EXIT; \
 	for i in $$(seq 240); do \
 		$(PY) -c "import urllib.request as u; u.urlopen('$$url/api/v1/ready', timeout=2)" 2>/dev/null && break; \
@@ -123,7 +125,7 @@ AUDIT_VENV := .venv-audit
 audit: install
 	@[ -x $(AUDIT_VENV)/bin/pip-audit ] || { $(PYTHON) -m venv $(AUDIT_VENV) && \
 		$(AUDIT_VENV)/bin/pip install --quiet --disable-pip-version-check pip-audit==2.10.1; }
-	@$(PY) -c "import urllib.request as u; u.urlopen('https://pypi.org/pypi/waitress/3.0.2/json', timeout=20)" \
+	@$(PY) -c "import urllib.request as u; u.urlopen('https://pypi.org/pypi/granian/2.8.7/json', timeout=20)" \
 		2>/dev/null || { echo "audit NOT run: vulnerability data cannot be fetched from pypi.org"; exit 2; }
 	@mkdir -p data && $(PIP) freeze --all | sed 's/+[A-Za-z0-9.]*$$//' > data/audit-requirements.txt
 	$(AUDIT_VENV)/bin/pip-audit --strict --disable-pip --no-deps -r data/audit-requirements.txt

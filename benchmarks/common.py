@@ -35,7 +35,7 @@ REFERENCE_CACHE = ROOT / "data" / "cache" / "medquad-embeddings.sqlite"  # the t
 # Libraries whose version changes the figures. Read from package metadata, so
 # nothing heavy (torch) is imported just to print a header.
 LIBRARIES = ("torch", "onnxruntime", "sentence-transformers", "transformers", "faiss-cpu", "numpy",
-             "flask", "waitress", "dask", "distributed", "pydantic")
+             "flask", "granian", "dask", "distributed", "pydantic")
 # Environment variables that change what is measured.
 RELEVANT_ENV = ("HEARTSEARCH_RUNTIME", "HEARTSEARCH_MODEL_THREADS", "HEARTSEARCH_THREADS", "OMP_NUM_THREADS",
                 "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "MKL_NUM_THREADS")

@@ -10,6 +10,7 @@ for the configured origins, and the API's one error shape for every failure.
 """
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -17,7 +18,7 @@ import uuid
 from urllib.parse import quote
 
 from flask import Flask, g, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 
 from indexer.embedding import DEFAULT_MODEL, MODELS, Embedder, load_embedder
 from indexer.store import IndexError_, IndexStore
@@ -30,6 +31,9 @@ from search_app.searcher import Searcher
 CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
                            "base-uri 'none'; frame-ancestors 'none'")
 
+SECURITY_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Content-Type-Options": "nosniff",
+                    "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
+                    "Server": "HeartSearch"}  # the server's name and version stay private
 access_log = logging.getLogger("heartsearch.access")
 REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 API_PREFIX = "/api/"
@@ -74,6 +78,33 @@ def index_model(store: IndexStore) -> str | None:
     return None
 
 
+class RefuseAmbiguousFraming:
+    """WSGI middleware: a request whose body framing could be read two ways
+    is refused and its connection closed (RFC 9112 6.1/6.3), so nothing
+    after it on the connection is taken as a request. The server (granian)
+    already refuses Transfer-Encoding with Content-Length; this also covers
+    any Transfer-Encoding other than one `chunked` (`chunked, chunked`,
+    `gzip, chunked`, ...), which it passes on."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        encoding = environ.get("HTTP_TRANSFER_ENCODING")
+        if encoding is None or (encoding.strip().lower() == "chunked" and not environ.get("CONTENT_LENGTH")):
+            return self.app(environ, start_response)
+        message = ("The request's Transfer-Encoding must be exactly `chunked` (once), without a "
+                   "Content-Length.")
+        if environ.get("PATH_INFO", "").startswith(API_PREFIX):
+            body = json.dumps({"error": {"code": "invalid_framing", "message": message, "field": None}}).encode()
+            kind = "application/json"
+        else:
+            body, kind = (message + "\n").encode(), "text/plain; charset=utf-8"
+        start_response("400 Bad Request", [("Content-Type", kind), ("Content-Length", str(len(body))),
+                                           ("Connection", "close"), *SECURITY_HEADERS.items()])
+        return [body]
+
+
 class RequestLog:
     """WSGI middleware: request id in, X-Request-ID out, one access-log line."""
 
@@ -97,7 +128,15 @@ class RequestLog:
         except BaseException:
             self._log(environ, status[0], started, request_id)
             raise
-        return _Closing(body, lambda: self._log(environ, status[0], started, request_id))
+        try:
+            # Every response here is small (JSON, the page, a stylesheet): it is handed to the server whole,
+            # as one list. granian sends a list in one go; an iterator takes its streaming path, which left
+            # some connections open after their answer (measured with granian 2.8.7: 10-44 of 500).
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+            self._log(environ, status[0], started, request_id)
 
     @staticmethod
     def _log(environ, status: str, started: float, request_id: str) -> None:
@@ -110,23 +149,6 @@ class RequestLog:
             path = quote(path, safe="/")
         access_log.info("%s %s %s %.1fms id=%s addr=%s", environ.get("REQUEST_METHOD", "-"), path, status,
                         (time.perf_counter() - started) * 1000, request_id, environ.get("REMOTE_ADDR", "-"))
-
-
-class _Closing:
-    """The response body, calling `done` once it has been sent (or abandoned)."""
-
-    def __init__(self, body, done):
-        self._body, self._done = body, done
-
-    def __iter__(self):
-        return iter(self._body)
-
-    def close(self):
-        try:
-            if hasattr(self._body, "close"):
-                self._body.close()
-        finally:
-            self._done()
 
 
 def _is_api() -> bool:
@@ -144,6 +166,8 @@ def create_app(config: Config | None = None, embedder: Embedder | None = None) -
     app.extensions["searcher"] = make_searcher(config, embedder)
     limiter = RateLimiter(config.rate_limit) if config.rate_limit > 0 else None
     app.extensions["rate_limiter"] = limiter
+    app.extensions["page_rate_limiter"] = RateLimiter(config.page_rate_limit) if config.page_rate_limit > 0 \
+        else None
 
     from search_app.api import api
     from search_app.openapi import docs
@@ -155,7 +179,38 @@ def create_app(config: Config | None = None, embedder: Embedder | None = None) -
     if config.proxy_hops:
         from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.proxy_hops)
-    app.wsgi_app = RequestLog(app.wsgi_app)
+    app.wsgi_app = RequestLog(RefuseAmbiguousFraming(app.wsgi_app))
+
+    @app.before_request
+    def api_options():
+        """OPTIONS on an API address: 204 with the methods it takes (`Allow`;
+        CORS headers are added after, when configured), or the JSON 404.
+        Flask's automatic answer is a 200 with an empty HTML body."""
+        if request.method != "OPTIONS" or not _is_api():
+            return None
+        try:
+            methods = app.url_map.bind_to_environ(request.environ).allowed_methods(request.path)
+        except HTTPException:
+            methods = []
+        if not methods:
+            return http_api_error(NotFound())
+        response = app.response_class(status=204)
+        response.headers["Allow"] = ", ".join(sorted(set(methods) | {"OPTIONS"}))
+        return response
+
+    @app.before_request
+    def page_rate_limit():
+        """The readers' page runs a 20-result search per view: a search on it
+        (`/` with `q`) spends a token of its own bucket, apart from the API's."""
+        limiter = app.extensions.get("page_rate_limiter")
+        if limiter is None or request.path != "/" or "q" not in request.args:
+            return None
+        decision = limiter.take(request.remote_addr or "unknown")
+        if decision.allowed:
+            return None
+        wait = decision.retry_after
+        return render_template("rate_limited.html", wait=wait, query=request.args.get("q", "")[:200],
+                               limit=decision.limit), 429, {"Retry-After": str(wait)}
 
     @app.before_request
     def rate_limit():
@@ -185,10 +240,8 @@ def create_app(config: Config | None = None, embedder: Embedder | None = None) -
 
     @app.after_request
     def security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("X-Frame-Options", "DENY")
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
         return response
 
     @app.errorhandler(HTTPException)
@@ -196,9 +249,10 @@ def create_app(config: Config | None = None, embedder: Embedder | None = None) -
         if err.code is None or err.code < 400:
             return err  # redirects stay redirects
         if _is_api():
-            if err.code == 413:
+            if err.code == 413:  # the connection is closed after it: the rest of the body is never read
                 return api_error(413, "body_too_large",
-                                 f"The request body is larger than {config.max_body_bytes} bytes.")
+                                 f"The request body is larger than {config.max_body_bytes} bytes.",
+                                 headers={"Connection": "close"})
             return http_api_error(err)
         if err.code in (404, 405):
             return render_template("error.html", message="That page does not exist.", code=err.code), err.code

@@ -17,12 +17,14 @@ import time
 from dataclasses import dataclass
 
 from flask import Blueprint, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from indexer.store import Generation, PassageRecord
-from search_app.errors import api_error
+from search_app.errors import INDEX_RETRY_AFTER, api_error
 from search_app.results import article_to_dict, attribution_of, passage_to_dict, result_to_dict
 from search_app.schemas import (FILTER_CANDIDATES, MAX_LIST_OFFSET, MAX_OFFSET, MAX_PASSAGE_ID, ApiInputError,
-                                ArticleListParams, search_params_model, validate)
+                                ArticleListParams, invalid_encoding_field,
+                                search_params_model, validate)
 from search_app.searcher import QueryError
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -40,7 +42,12 @@ def _searcher():
 
 def _query_args() -> dict:
     """The query string as a plain dict (first value of each name); an empty
-    value is the same as leaving the parameter out, except for q."""
+    value is the same as leaving the parameter out, except for q. A value
+    that is not UTF-8 is refused (werkzeug would search U+FFFD for it)."""
+    field = invalid_encoding_field(request.query_string)
+    if field is not None:
+        raise ApiInputError("invalid_encoding", f"{field} is not valid UTF-8 text (after percent-decoding).",
+                            field)
     return {name: value for name, value in request.args.items() if value != "" or name == "q"}
 
 
@@ -58,7 +65,7 @@ class Catalog:
     """Per generation: every article's summary (ordered by id) and the source
     pages' disclaimers, built once on first use."""
 
-    generation: str
+    identity: object  # the generation's name and id (indexer.history.Entry)
     articles: list[dict]
     by_id: dict[str, dict]
     disclaimers: dict[str, str | None]
@@ -69,11 +76,11 @@ _catalog_lock = threading.Lock()
 
 def _catalog(generation: Generation) -> Catalog:
     cached = current_app.extensions.get("api_catalog")
-    if cached is not None and cached.generation == generation.name:
+    if cached is not None and cached.identity == generation.identity:
         return cached
     with _catalog_lock:
         cached = current_app.extensions.get("api_catalog")
-        if cached is not None and cached.generation == generation.name:
+        if cached is not None and cached.identity == generation.identity:
             return cached
         passages = generation.passage_counts()
         articles = [{
@@ -82,7 +89,7 @@ def _catalog(generation: Generation) -> Catalog:
             "attribution": attribution_of(a.author, a.credentials, a.source), "page": a.page,
             "passages": passages.get(a.id, 0),
         } for a in generation.articles()]
-        catalog = Catalog(generation.name, articles, {a["id"]: a for a in articles},
+        catalog = Catalog(generation.identity, articles, {a["id"]: a for a in articles},
                           {p.id: p.disclaimer for p in generation.pages()})
         current_app.extensions["api_catalog"] = catalog
         return catalog
@@ -120,6 +127,25 @@ def _search(data: dict, *, strict: bool):
                           took_ms=(time.perf_counter() - started) * 1000)
 
 
+def _body(limit: int) -> bytes:
+    """The request body, refused (413) as soon as it is over `limit` bytes.
+    With a Content-Length werkzeug refuses before reading anything; a
+    chunked body has none, and werkzeug would quietly cut it at the limit
+    (then read as invalid JSON), so it is read to one byte past the limit."""
+    if request.content_length is not None or "chunked" not in request.headers.get("Transfer-Encoding", ""):
+        return request.get_data(cache=True)
+    stream, parts, size = request.environ["wsgi.input"], [], 0
+    while size <= limit:
+        part = stream.read(limit + 1 - size)
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    if size > limit:
+        raise RequestEntityTooLarge()
+    return b"".join(parts)
+
+
 @api.get("/search")
 def search():
     return _search(_query_args(), strict=False)
@@ -130,7 +156,7 @@ def search_post():
     if not request.is_json:
         return api_error(415, "unsupported_media_type",
                          "Send the search as JSON with the header Content-Type: application/json.")
-    raw = request.get_data(cache=True)  # a 413 if over MAX_CONTENT_LENGTH
+    raw = _body(_config().max_body_bytes)
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):
@@ -146,8 +172,14 @@ def _not_found(what: str):
     return api_error(404, "not_found", f"There is no {what} in the live index generation.")
 
 
-@api.get(f"/passages/<int(max={MAX_PASSAGE_ID}):passage_id>")
-def passage(passage_id: int):
+@api.get("/passages/<passage_id>")
+def passage(passage_id: str):
+    """Only ASCII digits are an id: werkzeug's `int` converter also takes
+    other scripts' digits (`%D9%A3`, Arabic-Indic 3, was passage 3)."""
+    number = int(passage_id) if passage_id.isascii() and passage_id.isdigit() else None
+    if number is None or number > MAX_PASSAGE_ID:
+        return _not_found("passage with that id")
+    passage_id = number
     generation = _searcher().generation
     record = generation.passages([passage_id]).get(passage_id)
     if record is None:
@@ -194,8 +226,14 @@ def health():
 
 @api.get("/ready")
 def ready():
-    """Readiness: an index generation is loaded and serving."""
+    """Readiness: an index generation is loaded and serving, and holds
+    passages unless an empty index is allowed (HEARTSEARCH_ALLOW_EMPTY_INDEX):
+    a build from a mistyped path empties the site, and a load balancer
+    should then keep sending readers to a replica that still has one."""
     generation = _searcher().generation
+    if generation.passage_count == 0 and not _config().allow_empty_index:
+        return api_error(503, "empty_index", f"The live index generation ({generation.name}) holds no passages; "
+                         "searches would find nothing.", headers={"Retry-After": str(INDEX_RETRY_AFTER)})
     return {"status": "ready", "generation": generation.name, "passages": generation.passage_count,
             "model": generation.model}
 

@@ -35,7 +35,13 @@ Errors: every failure is a JSON object `{{"error": {{"code": ..., "message": ...
 HTTP status: 400 (a parameter is wrong; `field` names it), 404 (no such passage, article or address), 405 \
 (wrong method; `Allow` lists the right ones), 413 (body over {Config().max_body_bytes} bytes), 415 (POST \
 without `Content-Type: application/json`), 429 (rate limited; wait `Retry-After` seconds), 503 (the index is \
-not available; retry after `Retry-After` seconds) and 500 (our fault).
+not available; retry after `Retry-After` seconds) and 500 (our fault). Numbers (`k`, `offset`, `limit`, \
+passage ids) are ASCII digits only (`k=1_0` is `invalid_k`); a parameter that is not UTF-8 once \
+percent-decoded is `invalid_encoding`. A few malformed requests are refused by the HTTP server itself before \
+the app sees them, with an empty body: a bad `Content-Length`, both `Content-Length` and `Transfer-Encoding` \
+(400, connection closed), headers over 400 KB (431), headers not sent within a few seconds (connection closed).
+
+OPTIONS on any API address answers 204 with `Allow` (and the CORS headers when configured), or 404.
 
 Rate limiting: each client address may make a configured number of requests a minute to /api/v1 (the server \
 started with `make serve` allows {DEFAULT_RATE_LIMIT} a minute by default; `HEARTSEARCH_RATE_LIMIT`, 0 = off); `/health` \
@@ -77,14 +83,17 @@ ERROR_RESPONSES = {
     400: ("BadRequest", "A parameter is missing or wrong. `code` says what (`empty_query`, `query_too_long`, "
                         "`invalid_query`, `invalid_k`, `invalid_offset`, `invalid_mode`, `invalid_group`, "
                         "`invalid_author`, `invalid_source`, `invalid_article`, `invalid_limit`, `invalid_json`, "
-                        "`invalid_body`) and `field` names the parameter."),
+                        "`invalid_body`, `invalid_encoding`: a parameter that is not UTF-8, `invalid_framing`: a "
+                        "body whose Transfer-Encoding is not one `chunked`, the connection is then closed) and "
+                        "`field` names the parameter."),
     404: ("NotFound", "No such passage, article or address (`not_found`)."),
     413: ("PayloadTooLarge", "The request body is too large (`body_too_large`)."),
     415: ("UnsupportedMediaType", "The body is not sent as `application/json` (`unsupported_media_type`)."),
     429: ("TooManyRequests", "Too many requests from this address (`rate_limited`); retry after `Retry-After` "
                              "seconds."),
-    503: ("ServiceUnavailable", "The search index is not available (`index_unavailable`); retry after "
-                                "`Retry-After` seconds."),
+    503: ("ServiceUnavailable", "The search index is not available (`index_unavailable`), or, on "
+                                "`/api/v1/ready`, the live generation holds no passages (`empty_index`, unless "
+                                "`HEARTSEARCH_ALLOW_EMPTY_INDEX` is set); retry after `Retry-After` seconds."),
 }
 
 
@@ -117,8 +126,9 @@ def operations(config: Config) -> list[Operation]:
                   "The process is up and answering. Never rate limited.", s.Health, "Alive.", (),
                   rate_limited=False, tag="service", example="/api/v1/health"),
         Operation("get", "/api/v1/ready", "ready", "Readiness",
-                  "An index generation is loaded and serving: its name, passage count and model. Never rate "
-                  "limited.", s.Ready, "Ready to search.", (503,), rate_limited=False, tag="service",
+                  "An index generation is loaded and serving: its name, passage count and model. A generation "
+                  "with no passages is not ready (503 `empty_index`) unless `HEARTSEARCH_ALLOW_EMPTY_INDEX` is set. "
+                  "Never rate limited.", s.Ready, "Ready to search.", (503,), rate_limited=False, tag="service",
                   example="/api/v1/ready"),
     ]
 

@@ -1,5 +1,8 @@
 """Per-client-address rate limiting: a token bucket for each address, in
-memory, shared by the server's threads (waitress runs one process).
+memory, shared by one worker process's threads. With HEARTSEARCH_WORKERS
+above 1 each process keeps its own buckets, so an address may get up to
+that many times the allowance (connections are spread over the workers);
+a deployment that needs one exact limit puts it in the reverse proxy.
 
 Each address may make `per_minute` requests a minute on average and a burst
 of up to `per_minute` at once; the bucket refills continuously. A refused

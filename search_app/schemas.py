@@ -11,9 +11,10 @@ validated leniently ("10" is the number 10); JSON bodies strictly (10, not
 from __future__ import annotations
 
 import functools
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
 from search_app.searcher import MODES, QueryError, normalise_query
@@ -29,6 +30,38 @@ MAX_ARTICLE_ID_CHARS = 500
 
 Mode = Literal["hybrid", "dense", "lexical"]
 assert set(Mode.__args__) == set(MODES)
+
+_ASCII_INT = re.compile(r"[+-]?[0-9]+")
+
+
+def ascii_whole_number(text: str) -> int | None:
+    """`text` as a whole number if it is ASCII digits (a sign allowed), else
+    None. Python's int() also takes `1_0`, ` 10 ` and other scripts' digits."""
+    return int(text) if _ASCII_INT.fullmatch(text) else None
+
+
+def _ascii_int(raw: Any) -> Any:
+    """Query-string numbers: ASCII digits only (pydantic's lax int takes `1_0` as 10)."""
+    if isinstance(raw, str) and ascii_whole_number(raw) is None:
+        raise PydanticCustomError("int_parsing", "not a whole number in ASCII digits")
+    return raw
+
+
+def invalid_encoding_field(query_string: bytes) -> str | None:
+    """The name of the first query parameter whose value (or name) is not
+    UTF-8 once percent-decoded; None when every one is."""
+    from urllib.parse import unquote_to_bytes
+    for pair in query_string.split(b"&"):
+        name, _, value = pair.partition(b"=")
+        for part in (name, value):
+            try:
+                unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
+            except UnicodeDecodeError:
+                return name.decode("utf-8", "replace") or "query"
+    return None
+
+
+ASCII_DIGITS = BeforeValidator(_ascii_int)
 
 _RANGE_ERRORS = {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}
 
@@ -71,9 +104,9 @@ def _search_params_model(max_query_chars: int, max_k: int, default_k: int) -> ty
                        description=f"The question, in everyday words. Whitespace and control characters are "
                                    f"collapsed; empty is `empty_query`, over {max_query_chars} characters is "
                                    f"`query_too_long`.")
-        k: Annotated[int, Field(ge=1, le=max_k)] | None = Field(
+        k: Annotated[int, Field(ge=1, le=max_k), ASCII_DIGITS] | None = Field(
             default=default_k, examples=[5], description=f"How many results, 1 to {max_k} (`invalid_k`).")
-        offset: Annotated[int, Field(ge=0, le=MAX_OFFSET)] | None = Field(
+        offset: Annotated[int, Field(ge=0, le=MAX_OFFSET), ASCII_DIGITS] | None = Field(
             default=0, examples=[0],
             description=f"How many results to skip, 0 to {MAX_OFFSET} (`invalid_offset`). "
                         f"Use the response's `next_offset` for the next page.")
@@ -118,9 +151,9 @@ class ArticleListParams(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    offset: Annotated[int, Field(ge=0, le=MAX_LIST_OFFSET)] | None = Field(
+    offset: Annotated[int, Field(ge=0, le=MAX_LIST_OFFSET), ASCII_DIGITS] | None = Field(
         default=0, examples=[0], description=f"How many articles to skip, 0 to {MAX_LIST_OFFSET} (`invalid_offset`).")
-    limit: Annotated[int, Field(ge=1, le=MAX_LIST_LIMIT)] | None = Field(
+    limit: Annotated[int, Field(ge=1, le=MAX_LIST_LIMIT), ASCII_DIGITS] | None = Field(
         default=DEFAULT_LIST_LIMIT, examples=[20],
         description=f"How many articles, 1 to {MAX_LIST_LIMIT} (`invalid_limit`).")
     author: FilterText | None = Field(default=None, examples=["Adams"], description=AUTHOR_DOC)

@@ -16,6 +16,7 @@ from flask import Blueprint, current_app, render_template, request, url_for
 
 from indexer.text import STOP_WORDS, stem, words
 from search_app.results import UNATTRIBUTED, attribution_label
+from search_app.schemas import ascii_whole_number, invalid_encoding_field
 from search_app.searcher import Hit, QueryError, SearchResult, normalise_query
 from search_app.urgent import urgent_signs
 
@@ -111,10 +112,7 @@ def domain_of(url: str | None) -> str | None:
 
 def parse_page(raw: str | None) -> int:
     """Page numbers from links; anything odd is simply the first page."""
-    try:
-        page = int(raw) if raw else 1
-    except ValueError:
-        return 1
+    page = (ascii_whole_number(raw) if raw else None) or 1  # ASCII digits only, as in the API
     return min(max(page, 1), MAX_PAGE)
 
 
@@ -125,7 +123,7 @@ def _other_passages(searcher, result: SearchResult, hits: list[Hit]) -> dict:
     generation = searcher.generation
     if not ids:
         return {}
-    if generation.name == result.generation:
+    if generation.identity == result.identity:
         return generation.passages(ids)
     records = {}  # a newer generation was published mid-request: look up by article instead
     for hit in hits:
@@ -192,6 +190,10 @@ def index():
         context["disclaimers"] = searcher.disclaimers()
     except Exception:  # the page still works; base.html has a general disclaimer
         current_app.logger.exception("could not read the disclaimers")
+    if raw is not None and invalid_encoding_field(request.query_string) is not None:
+        context.update(state="error", error="Your search contains characters we could not read (it is not "
+                                            "valid UTF-8 text). Please type it again.")
+        return render_template("index.html", **context), 400
     if raw is not None:
         try:
             context["urgent"] = urgent_signs(raw)

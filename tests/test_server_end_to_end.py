@@ -1,4 +1,4 @@
-"""The real server (waitress, `python -m search_app`) on a loopback port."""
+"""The real server (granian, `python -m search_app`) on a loopback port."""
 import json
 import os
 import subprocess
@@ -31,7 +31,7 @@ def test_search_over_http(server):
     assert data["results"][0]["article"]["title"] == "What is mitral regurgitation (MR)?"
     status, headers, html = get(server + "/?q=dialysis")
     assert status == 200 and "National Kidney Foundation" in html
-    assert headers["Server"] == "HeartSearch"  # waitress, not the Flask dev server
+    assert headers["Server"] == "HeartSearch"  # our server, not the Flask dev server
 
 
 def test_bad_request_over_http_is_json(server):

@@ -1,6 +1,6 @@
 """The readers' page in real headless Chromium (Debian's chromium driven by
 Python Playwright), served by the real production server (`python -m
-search_app`, waitress) on loopback, on a real index built with the real model.
+search_app`, granian) on loopback, on a real index built with the real model.
 
 Screenshots of the main states are saved under tests/artifacts/ (git-ignored)
 for a person to look at: landing, results, emergency notice, no good match,

@@ -1,4 +1,4 @@
-"""Schemathesis against the real production server (waitress, `python -m
+"""Schemathesis against the real production server (granian, `python -m
 search_app`) on loopback, reading the /openapi.json that server serves: for
 every operation, generated requests that fit the document (positive) and,
 where there are parameters, requests that break it (negative). No response
