@@ -104,6 +104,11 @@ class History:
         self._note("rollback", self.chain[self.live], before)
         return self.chain[self.live]
 
+    def record_restore(self) -> Entry:
+        """CURRENT was lost and the live state was made live again."""
+        self._note("restore", self.chain[self.live])
+        return self.chain[self.live]
+
     def _note(self, action: str, entry: Entry, before: Entry | None = None) -> None:
         number = _number(entry.name)
         if number is not None:

@@ -622,6 +622,12 @@ class Generation:
                  for segment, local in self.live_passages()]
         return np.vstack(parts) if parts else np.zeros((0, self.manifest["dimension"]), dtype=np.float32)
 
+    def missing_files(self) -> list[Path]:
+        """Files of this generation no longer on disk (its folder deleted or
+        moved while it is served): readiness must then say not ready, since
+        what is not yet read into memory can no longer be."""
+        return [path for path in self.files().values() if not path.exists()]
+
     def files(self) -> dict[str, Path]:
         """Every file this generation reads, by a readable name."""
         out = {MANIFEST: self.path / MANIFEST}
@@ -979,7 +985,7 @@ class IndexStore:
                 if entry is not None:
                     history.record_publish(entry)
             history.events = []
-        return history.reconcile(current)
+        return history.reconcile(current if current and self._entry_of(current.name) == current else None)
 
     def _entry_of(self, name: str) -> Entry | None:
         try:
@@ -991,8 +997,14 @@ class IndexStore:
     def earlier_generations(self) -> list[str]:
         """The states before the live one along the history, newest first:
         where a server goes when the live generation is damaged (never to a
-        state the editor rolled back from)."""
-        return [e.name for e in self.history().earlier()]
+        state the editor rolled back from). With CURRENT missing or naming
+        nothing real, the history's live state comes first."""
+        history = self.history()
+        names = [e.name for e in history.earlier()]
+        current = self.current_entry()
+        if history.live_entry and (current is None or self._entry_of(current.name) != current):
+            names.insert(0, history.live_entry.name)
+        return names
 
     def open_generation(self, name: str, verify: bool = False) -> Generation:
         """Open one generation; with `verify`, also compare its files with
@@ -1007,6 +1019,12 @@ class IndexStore:
 
     def open_current(self) -> Generation:
         name = self.current_name()
+        if name is None and self.generation_names():
+            # Not "no index": an `add` would otherwise start a new index of one article.
+            last = self.history().live_entry
+            raise IndexCorrupt(f"{self.root}/CURRENT is missing or empty, but the folder holds generations"
+                               f"{f' (last live: {last.name})' if last else ''}; run `python -m indexer rollback "
+                               f"--index-dir {self.root}` to make the last live one live again")
         if name is None:
             raise IndexMissing(f"no index at {self.root}; build one with "
                                f"`python -m indexer build corpus --index-dir {self.root}` (or `make index`)")
@@ -1157,9 +1175,10 @@ class IndexStore:
         """Undo the last publish (or go one more step back after a
         rollback), along the publication history. The state rolled back to
         is checked first; a damaged one is refused and nothing changes."""
-        if self.current_entry() is None:
-            raise IndexMissing(f"no index at {self.root}; nothing to roll back")
+        current = self.current_entry()
         history = self.history()
+        if current is None or self._entry_of(current.name) != current:
+            return self._restore(history)
         earlier = history.earlier()
         if not earlier:
             raise IndexMissing(f"nothing to roll back to: {history.live_entry.name} is the oldest state kept "
@@ -1170,6 +1189,18 @@ class IndexStore:
         self.open_generation(target.name, verify=True).close()  # IndexCorrupt if damaged
         self._point_current_to(target)
         history.record_rollback()
+        self._save_history(history)
+        return target.name
+
+    def _restore(self, history: History) -> str:
+        """CURRENT is missing, empty or names no real generation (a slip of
+        an editor's hand): make the history's live state live again."""
+        target = history.live_entry
+        if target is None or self._entry_of(target.name) != target:
+            raise IndexMissing(f"no index at {self.root}; nothing to roll back")
+        self.open_generation(target.name, verify=True).close()  # IndexCorrupt if damaged
+        self._point_current_to(target)
+        history.record_restore()
         self._save_history(history)
         return target.name
 

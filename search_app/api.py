@@ -20,7 +20,7 @@ from flask import Blueprint, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from indexer.store import Generation, PassageRecord
-from search_app.errors import INDEX_RETRY_AFTER, api_error
+from search_app.errors import INDEX_RETRY_AFTER, INDEX_UNAVAILABLE_MESSAGE, api_error
 from search_app.results import article_to_dict, attribution_of, passage_to_dict, result_to_dict
 from search_app.schemas import (FILTER_CANDIDATES, MAX_LIST_OFFSET, MAX_OFFSET, MAX_PASSAGE_ID, ApiInputError,
                                 ArticleListParams, invalid_encoding_field,
@@ -231,6 +231,12 @@ def ready():
     a build from a mistyped path empties the site, and a load balancer
     should then keep sending readers to a replica that still has one."""
     generation = _searcher().generation
+    missing = generation.missing_files()
+    if missing:
+        current_app.logger.error("generation %s is being served but %s is gone (index folder deleted or moved?)",
+                                 generation.name, missing[0])
+        return api_error(503, "index_unavailable", INDEX_UNAVAILABLE_MESSAGE,
+                         headers={"Retry-After": str(INDEX_RETRY_AFTER)})
     if generation.passage_count == 0 and not _config().allow_empty_index:
         return api_error(503, "empty_index", f"The live index generation ({generation.name}) holds no passages; "
                          "searches would find nothing.", headers={"Retry-After": str(INDEX_RETRY_AFTER)})

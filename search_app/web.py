@@ -14,7 +14,9 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, render_template, request, url_for
 
+from indexer.store import IndexError_
 from indexer.text import STOP_WORDS, stem, words
+from search_app.errors import INDEX_RETRY_AFTER
 from search_app.results import UNATTRIBUTED, attribution_label
 from search_app.schemas import ascii_whole_number, invalid_encoding_field
 from search_app.searcher import Hit, QueryError, SearchResult, normalise_query
@@ -221,9 +223,15 @@ def index():
         except QueryError as err:
             context.update(state="error", error=err.message)
             status = 400
+        except IndexError_ as err:  # the index folder gone or damaged: not our bug, and it passes
+            current_app.logger.error("index unavailable for the readers' page: %s", err)
+            context.update(state="error", error="Sorry, the search is not available right now. "
+                                                "Please try again in a minute.")
+            status = 503
         except Exception:
             current_app.logger.exception("search failed for the readers' page")
             context.update(state="error", error="Sorry, the search is not working right now. "
                                                 "Please try again in a minute.")
             status = 500
-    return render_template("index.html", **context), status
+    headers = {"Retry-After": str(INDEX_RETRY_AFTER)} if status == 503 else {}
+    return render_template("index.html", **context), status, headers

@@ -172,3 +172,65 @@ def test_server_picks_up_an_index_folder_rebuilt_in_place(writable_index, embedd
                                         f"passages")
     assert ok, (ids, hits[:1])
     assert after["passages"] == 1 and before["passages"] != 1
+
+
+# ------------------------------------------------------------------ CURRENT lost or wrong
+
+def generation_count(index_dir) -> int:
+    return len(IndexStore(index_dir).generation_names())
+
+
+def test_a_lost_current_is_not_a_new_index(writable_index, tmp_path, capsys, embedder, scorecard):
+    """CURRENT deleted, emptied or pointed at nothing: `add` must not start a
+    one-article index beside the real one; `rollback` restores the last
+    live state; a server starting meanwhile serves it."""
+    built = article_ids(writable_index)
+    store = IndexStore(writable_index)
+    live = store.current_entry()
+    problems = []
+    for slip, make in (("deleted", lambda p: p.unlink()), ("emptied", lambda p: p.write_text("")),
+                       ("fake name", lambda p: p.write_text("gen-000099\n"))):
+        make(writable_index / "CURRENT")
+        generations = generation_count(writable_index)
+        status = cli("add", str(new_article_file(tmp_path / slip)), index_dir=writable_index)
+        err = capsys.readouterr().err
+        if status != 3 or "rollback" not in err or generation_count(writable_index) != generations:
+            problems.append(f"CURRENT {slip}: add exit {status}, {err.strip()[:200]!r}")
+        if slip == "deleted":
+            served = create_app(Config(index_dir=writable_index), embedder=embedder).extensions["searcher"]
+            if served.generation.identity != live:
+                problems.append(f"CURRENT {slip}: the app served {served.generation.name}")
+        if cli("rollback", index_dir=writable_index) != 0 or store.current_entry() != live:
+            problems.append(f"CURRENT {slip}: rollback did not restore {live.name}: {capsys.readouterr().err!r}")
+        if any(e.name == "gen-000099" for e in store.history().chain):
+            problems.append("a name CURRENT gave but no generation has entered the history")
+    after = article_ids(writable_index)
+    scorecard.add("CURRENT lost or wrong", "CURRENT deleted / emptied / naming nothing; add; app start; rollback",
+                  7, len(problems), len(built - after), notes="; ".join(problems))
+    assert problems == [] and after == built
+
+
+def test_readiness_and_page_when_the_index_folder_is_gone(writable_index, tmp_path, embedder, scorecard):
+    """The folder of the live index deleted or moved while the app runs:
+    /ready says 503 (a load balancer then sends readers elsewhere), and the
+    readers' page says the search is unavailable with a 503, not a 500."""
+    app = create_app(Config(index_dir=writable_index), embedder=embedder)
+    client = app.test_client()
+    assert client.get("/api/v1/ready").status_code == 200
+    shutil.move(writable_index, tmp_path / "moved-away")
+    ready = client.get("/api/v1/ready")
+    page = client.get("/?q=leaky+valve")
+    search = client.get("/api/v1/search?q=leaky+valve")
+    problems = []
+    if ready.status_code != 503 or ready.get_json()["error"]["code"] != "index_unavailable":
+        problems.append(f"ready {ready.status_code}")
+    if page.status_code not in (200, 503) or b"Traceback" in page.data:
+        problems.append(f"page {page.status_code}")
+    if page.status_code == 503 and b"not available" not in page.data:
+        problems.append("the 503 page does not say the search is unavailable")
+    if search.status_code not in (200, 503):
+        problems.append(f"search {search.status_code}")
+    scorecard.add("index folder moved away", "live folder moved while serving; ready, page, API search", 3,
+                  len(problems), 0, notes=f"ready {ready.status_code}, page {page.status_code}, "
+                                          f"search {search.status_code}")
+    assert problems == []
