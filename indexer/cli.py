@@ -55,8 +55,26 @@ examples:
 """
 
 
+def _path(value: str) -> Path:
+    """A PATH or --index-dir. Path("") is the current folder, so an unset
+    variable (`build "$CORPUS"`) would publish whatever lies there (templates,
+    requirements.txt) or use it as the index: an empty argument is refused."""
+    if not value:
+        raise argparse.ArgumentTypeError("empty path (an unset shell variable?); name a file or folder, "
+                                         "e.g. . for the current folder")
+    return Path(value)
+
+
+def _format(value: str) -> str:
+    """--format: checked before anything is read, not reported once per file."""
+    from indexer.sources import IMPORTERS
+    if value not in IMPORTERS:
+        raise argparse.ArgumentTypeError(f"unknown format {value!r} (known: {', '.join(sorted(IMPORTERS))})")
+    return value
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--index-dir", type=Path, default=None,
+    parser.add_argument("--index-dir", type=_path, default=None,
                         help="index folder (default: $HEARTSEARCH_INDEX_DIR or data/index)")
 
 
@@ -68,7 +86,7 @@ def _writer_options(parser: argparse.ArgumentParser) -> None:
 def _input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strict", action="store_true",
                         help="publish nothing if any input file is malformed")
-    parser.add_argument("--format", default=None,
+    parser.add_argument("--format", default=None, type=_format,
                         help="read every file with this importer instead of choosing by file type")
     parser.add_argument("--dask", default=None, metavar="ADDRESS|local:N", type=_dask_target,
                         help="embed on a Dask cluster: a scheduler ADDRESS (tcp://host:8786), or local:N "
@@ -114,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="make the index hold exactly the articles under PATHs",
                        description="Make the index hold exactly the articles found under PATH "
                                    "(default: corpus/). Articles no longer there are removed.")
-    p.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    p.add_argument("paths", nargs="*", type=_path, metavar="PATH")
     p.add_argument("--if-missing", action="store_true", help="do nothing if an index already exists")
     p.add_argument("--force", action="store_true", help="publish a new generation even if nothing changed")
     _replace_options(p)
@@ -122,12 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
 
     p = sub.add_parser("add", help="add or update the articles in PATHs (folders are walked)")
-    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    p.add_argument("paths", nargs="+", type=_path, metavar="PATH")
     _input_options(p)
     _common(p)
 
     p = sub.add_parser("sync", help="make the index match a folder: add, update and remove")
-    p.add_argument("paths", nargs=1, type=Path, metavar="DIR")
+    p.add_argument("paths", nargs=1, type=_path, metavar="DIR")
     _replace_options(p)
     _input_options(p)
     _common(p)
@@ -160,6 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if sys.stdout is None:  # started with stdout closed (`status >&-`): Python gives None
+        return _no_stdout()
     store = IndexStore(args.index_dir or index_dir_from_env())
     try:
         status = COMMANDS[args.command](args, store)
@@ -182,6 +202,15 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INDEX
 
 
+def _no_stdout() -> int:
+    """stdout was closed before we started: refuse before doing anything,
+    with one line on stderr (if there is one), as other Unix tools do."""
+    if sys.stderr is not None:
+        print("python -m indexer: standard output is closed; nothing done "
+              "(to discard the output, send it to /dev/null)", file=sys.stderr)
+    return EXIT_USAGE
+
+
 def _output_closed() -> int:
     """Whoever read our output has gone (`status | head -3`): stop quietly,
     as other Unix tools do. stdout is pointed at /dev/null so that Python's
@@ -201,6 +230,8 @@ def _load(args) -> tuple:
     corpus = load_corpus(args.paths, fmt=args.format)
     for err in corpus.errors:
         print(f"{err}", file=sys.stderr)
+    for note in corpus.skipped:
+        print(note, file=sys.stderr)
     return corpus
 
 
@@ -286,16 +317,41 @@ def _unusable_sources(paths, corpus) -> str | None:
     return None
 
 
+def _below_roots(path: str, roots) -> list[str]:
+    """`path` relative to each given folder that holds it."""
+    below = []
+    for root in roots:
+        try:
+            rel = Path(path).relative_to(root)
+        except ValueError:
+            continue
+        if rel.parts:
+            below.append(str(rel))
+    return below
+
+
 def _broken_test(corpus):
     """A test of whether an origin (a file, or file:line) is a file that
-    failed to read or lies in a folder that could not be listed."""
+    failed to read or lies in a folder that could not be listed. The index
+    records the path an article was read from, which is another one once
+    the corpus was copied or moved (a checkout elsewhere, a CI workspace),
+    so a broken file also matches by its path below the folder built from
+    (`what-is-mitral-regurgitation/answer-1.md`)."""
     broken = {str(err.path) for err in corpus.errors}
     folders = tuple(b.rstrip(os.sep) + os.sep for b in broken if os.path.isdir(b))
+    roots = getattr(corpus, "roots", ())
+    relative = {os.sep + r for b in broken if not os.path.isdir(b) for r in _below_roots(b, roots)}
+    relative_folders = {os.sep + r + os.sep for b in broken if os.path.isdir(b) for r in _below_roots(b, roots)}
+    relative_ends = tuple(relative)
 
     def from_broken(origin: str) -> bool:
         path, _, line = origin.rpartition(":")
         path = path if line.isdigit() else origin
-        return path in broken or (bool(folders) and path.startswith(folders))
+        if path in broken or (bool(folders) and path.startswith(folders)):
+            return True
+        anchored = path if path.startswith(os.sep) else os.sep + path
+        return (bool(relative_ends) and anchored.endswith(relative_ends)) or \
+            any(f in anchored for f in relative_folders)
     return from_broken
 
 
@@ -395,6 +451,10 @@ def cmd_remove(args, store: IndexStore) -> int:
         pages = [p for p in live_pages if p.id not in ids]
         if len(remaining) != len(live_articles) or len(pages) != len(live_pages):
             _publish(store, args, remaining, pages)
+            if unknown:  # the error lines alone read as if nothing happened
+                done = [i for i in args.ids if i in ids - set(unknown)]
+                print(f"the other {len(done)} id(s) were removed and published: {', '.join(dict.fromkeys(done))}",
+                      file=sys.stderr)
     return EXIT_INPUT_ERRORS if unknown else EXIT_OK
 
 
@@ -452,9 +512,13 @@ def cmd_verify(args, store: IndexStore) -> int:
 
 def cmd_rollback(args, store: IndexStore) -> int:
     with store.lock(args.wait, create=False):
-        before = store.current_name()
+        before = store.current_entry()
+        valid = before is not None and before.name in store.generation_names()
         after = store.rollback()
-    print(f"rolled back from {before} to {after}")
+    if valid:
+        print(f"rolled back from {before.name} to {after}")
+    else:
+        print(f"CURRENT was missing or named no generation; made {after}, the last live one, live again")
     return EXIT_OK
 
 

@@ -57,13 +57,21 @@ def read_text(path: Path) -> str:
 
 
 # Characters that change how text displays without being seen: C0 and C1
-# controls (NUL, BEL, ...) and the bidirectional embeddings, overrides and
-# isolates (U+202A-U+202E, U+2066-U+2069). An override in an author's name
-# can make "Dr Evil" read as another person, so attribution fields refuse
-# them; in article text they are only noise and are stripped. Tab, newline
-# and carriage return are ordinary whitespace and pass.
-BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f" + BIDI_CONTROLS + "]")
+# controls (NUL, BEL, ...), the bidirectional embeddings, overrides, isolates
+# and marks (U+202A-U+202E, U+2066-U+2069, U+200E/U+200F, U+061C), and the
+# zero-width format characters (U+200B-U+200D, U+2060-U+2064, U+FEFF). An
+# override in an author's name can make "Dr Evil" read as another person, a
+# zero-width space makes "Jane\u200bRoe" look like Jane Roe while being
+# another string, so attribution fields refuse them; in article text they are
+# only noise and are stripped. A lone surrogate (U+D800-U+DFFF, which JSON's
+# "\ud800" can write) is not a character at all and cannot even be encoded
+# as UTF-8: refused in attribution, stripped from text. Tab, newline and
+# carriage return are ordinary whitespace and pass.
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+FORMAT_CHARACTERS = "\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff"
+SURROGATES = "\ud800-\udfff"
+INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f" + BIDI_CONTROLS + FORMAT_CHARACTERS
+                       + SURROGATES + "]")
 ATTRIBUTION_FIELDS = ("title", "author", "credentials", "source", "url", "page")
 
 
@@ -85,6 +93,8 @@ def _invisible_char(value: str | None) -> str | None:
     if not match:
         return None
     char = match.group()
+    if "\ud800" <= char <= "\udfff":
+        return f"U+{ord(char):04X}, a lone surrogate (not a character; broken UTF-16 or a bad \\u escape)"
     return f"U+{ord(char):04X} {unicodedata.name(char, 'CONTROL CHARACTER')}"
 
 
@@ -137,9 +147,11 @@ def make_article(fields: dict, origin: str, lines: dict | None = None) -> Articl
     if len(text) > MAX_TEXT_CHARS:
         raise fail(f"article {article_id!r} text is {len(text)} characters; the limit is {MAX_TEXT_CHARS}", "text")
     kind = _clean(fields.get("kind")) or "article"
-    if kind not in ARTICLE_KINDS:
-        raise fail(f"article {article_id!r} has unknown kind {kind!r} (use one of {', '.join(ARTICLE_KINDS)})",
-                   "kind")
+    if kind.lower() in ARTICLE_KINDS:  # `kind: Answer` is as clear as `kind: answer`
+        kind = kind.lower()
+    else:
+        raise fail(f"article {article_id!r} has unknown kind {kind!r} (use one of {', '.join(ARTICLE_KINDS)}, "
+                   f"or page for a page file)", "kind")
     short = _short_fields(fields, title, f"article {article_id!r}", fail)
     url = short["url"]
     if url and not re.match(r"^https?://[^\s]+$", url, re.IGNORECASE):
@@ -175,5 +187,7 @@ def make_page(fields: dict, origin: str, lines: dict | None = None) -> Page:
     url = _clean(fields.get("url"))
     if url and not re.match(r"^https?://[^\s]+$", url, re.IGNORECASE):
         raise fail(f"page {page_id!r} url must start with http:// or https://", "url")
-    return Page(id=page_id, title=title, url=url, disclaimer=_clean(strip_invisible(fields.get("text"))),
+    page = Page(id=page_id, title=title, url=url, disclaimer=_clean(strip_invisible(fields.get("text"))),
                 origin=origin.rpartition(":")[0] or origin)
+    page.__dict__["_line_origin"] = origin  # where a duplicate page id is reported (not a field: not stored)
+    return page

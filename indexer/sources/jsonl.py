@@ -86,7 +86,7 @@ def check_keys(record: dict, origin: str) -> None:
 def build_record(record: dict, origin: str) -> Article | Page:
     """Turn a checked JSON object into an Article (or a Page)."""
     fields = {key: value for key, value in record.items() if key not in MEDQUAD_KEYS}
-    if (record.get("kind") or "").strip() == "page":
+    if (record.get("kind") or "").strip().lower() == "page":
         return make_page(fields, origin)
     synonyms = record.get("synonyms") or []
     if isinstance(synonyms, str):

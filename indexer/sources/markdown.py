@@ -51,7 +51,7 @@ class MarkdownImporter:
         fields["text"] = body.strip()
         lines["text"] = body_line + len(body) - len(body.lstrip("\n")) if body.strip() else body_line
         origin = f"{path}:1"
-        if fields.get("kind", "").strip() == "page":
+        if fields.get("kind", "").strip().lower() == "page":
             fields.pop("kind")
             yield make_page(fields, origin, lines)
         else:

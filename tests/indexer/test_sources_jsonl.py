@@ -92,10 +92,10 @@ def test_bad_lines_are_reported_with_their_line_and_the_rest_loads(tmp_path):
         {"id": "ok-2", "title": "T", "text": "fine"},      # 11
     )
     corpus = load_corpus([path])
-    assert [a.id for a in corpus.articles] == ["ok-1", "ok-2"]
+    assert [a.id for a in corpus.articles] == ["ok-2"]  # a duplicated id: neither definition is used
     messages = [str(e) for e in corpus.errors]
     expected = [
-        ":2: not valid JSON:", ":3: article 'no-text' has no text", ":4: duplicate id 'ok-1'",
+        f":1: duplicate id 'ok-1', also defined at {path}:4", ":2: not valid JSON:", ":3: article 'no-text' has no text", f":4: duplicate id 'ok-1', also defined at {path}:1",
         ":5: expected a JSON object, got an array", ":6: bad id 'x y'", ":7: unknown field 'autor'",
         ":8: field 'title' must be a string, got a number", ":9: field 'title' given twice",
         ":10: field 'synonyms' must hold only strings",
@@ -155,7 +155,10 @@ def test_load_corpus_picks_the_importer_by_suffix_and_fmt_forces_one(tmp_path):
 
 
 @pytest.mark.parametrize("char", ["\u0000", "\u0007", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",
-                                  "\u2066", "\u2067", "\u2068", "\u2069", "\u009b"])
+                                  "\u2066", "\u2067", "\u2068", "\u2069", "\u009b",
+                                  # zero-width and format characters, and lone surrogates ("\\ud800" in JSON)
+                                  "\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u061c", "\u2060",
+                                  "\u2064", "\ufeff", "\ud800", "\udfff"])
 @pytest.mark.parametrize("field", ["title", "author", "credentials", "source"])
 def test_invisible_characters_in_attribution_are_refused_at_their_line(tmp_path, field, char):
     """An override can make a passage seem signed by someone else."""
@@ -177,3 +180,19 @@ def test_invisible_characters_are_stripped_from_text_and_synonyms(tmp_path):
     article = corpus.articles[0]
     assert article.text == "A leaky valve leaks.\nTabs\tstay."
     assert article.synonyms == ("mitral valve",)
+
+
+def test_lone_surrogates_and_format_characters_are_stripped_from_text_and_refused_in_pages(tmp_path):
+    path = jsonl(tmp_path, "a.jsonl",
+                 {"id": "x", "title": "Valve", "synonyms": ["mitral\ud800 valve"],
+                  "text": "A\udc00 leaky\u200b valve\ufeff leaks\u2060."},
+                 {"id": "p", "kind": "page", "title": "Page\ud800"},
+                 {"id": "q", "kind": "Page", "title": "Page", "url": "https://e.org/\u200b"})
+    corpus = load_corpus([path])
+    article = corpus.articles[0]
+    assert article.text == "A leaky valve leaks." and article.synonyms == ("mitral valve",)
+    article.content_hash()  # encodable: a lone surrogate would raise UnicodeEncodeError here
+    messages = sorted(str(e) for e in corpus.errors)
+    assert corpus.pages == [] and len(messages) == 2, messages
+    assert messages[0].startswith(f"{path}:2: page 'p' field 'title' contains U+D800, a lone surrogate")
+    assert messages[1].startswith(f"{path}:3: page 'q' field 'url' contains U+200B")

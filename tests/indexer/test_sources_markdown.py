@@ -102,9 +102,28 @@ def test_duplicate_ids_are_reported(tmp_path):
     write(tmp_path, "one.md", GOOD)
     write(tmp_path, "two.md", GOOD)
     corpus = load_corpus([tmp_path])
-    assert len(corpus.articles) == 1
-    assert "duplicate id 'a1'" in str(corpus.errors[0])
-    assert "two.md" in str(corpus.errors[0])
+    assert corpus.articles == []  # neither wins: the indexed version is kept instead
+    messages = sorted(str(e) for e in corpus.errors)
+    assert messages[0].startswith(f"{tmp_path / 'one.md'}:1: duplicate id 'a1', also defined at "
+                                  f"{tmp_path / 'two.md'}:1"), messages
+    assert messages[1].startswith(f"{tmp_path / 'two.md'}:1: duplicate id 'a1'"), messages
+    assert len(messages) == 2
+
+
+def test_the_same_file_named_twice_is_not_a_duplicate(tmp_path):
+    write(tmp_path, "one.md", GOOD)
+    corpus = load_corpus([tmp_path, tmp_path / "one.md", tmp_path / ".." / tmp_path.name])
+    assert [a.id for a in corpus.articles] == ["a1"] and corpus.errors == []
+
+
+def test_kind_is_case_insensitive_and_page_is_named_among_the_kinds(tmp_path):
+    write(tmp_path, "a.md", "---\nid: a\nkind: Answer\ntitle: T\n---\ntext\n")
+    write(tmp_path, "p.md", "---\nid: p\nkind: PAGE\ntitle: T\n---\nImportant: ...\n")
+    write(tmp_path, "z.md", "---\nid: z\nkind: pgae\ntitle: T\n---\ntext\n")
+    corpus = load_corpus([tmp_path])
+    assert [(a.id, a.kind) for a in corpus.articles] == [("a", "answer")]
+    assert [p.id for p in corpus.pages] == ["p"]
+    assert len(corpus.errors) == 1 and "or page for a page file" in str(corpus.errors[0])
 
 
 def test_empty_author_means_unattributed_and_credentials_need_an_author(tmp_path):
@@ -127,3 +146,25 @@ def test_invisible_characters_are_stripped_from_the_text(tmp_path):
     corpus = load_corpus([tmp_path])
     assert not corpus.errors
     assert corpus.articles[0].text == "A leaky valve leaks.\n\nSecond\tparagraph."
+
+
+def test_folder_symlinks_are_skipped_and_dangling_file_symlinks_reported(tmp_path):
+    corpus_dir = tmp_path / "corpus"
+    corpus_dir.mkdir()
+    write(corpus_dir, "one.md", GOOD)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    write(outside, "system.md", GOOD.replace("a1", "system"))
+    (corpus_dir / "docs-link").symlink_to(outside, target_is_directory=True)
+    (corpus_dir / "loop").symlink_to(corpus_dir, target_is_directory=True)
+    (corpus_dir / "gone.md").symlink_to(tmp_path / "moved" / "gone.md")
+    corpus = load_corpus([corpus_dir])
+    assert [a.id for a in corpus.articles] == ["a1"]
+    assert [str(e) for e in corpus.errors] == [
+        f"{corpus_dir / 'gone.md'}:0: cannot read this file: it is a symbolic link to "
+        f"{tmp_path / 'moved' / 'gone.md'}, which does not exist"]
+    assert sorted(n.partition(":")[0] for n in corpus.skipped) == [str(corpus_dir / "docs-link"),
+                                                                     str(corpus_dir / "loop")]
+    assert all("symbolic link to a folder" in n for n in corpus.skipped)
+    # A folder named on the command line is read even through a link.
+    assert [a.id for a in load_corpus([corpus_dir / "docs-link"]).articles] == ["system"]

@@ -50,8 +50,9 @@ def test_hostile_article_catalogue(writable_index, tmp_path, embedder, scorecard
         "empty-text.md": (md(folder, "empty-text.md", "hostile-empty", "Valve", "   "), "has no text"),
         "empty-title.md": (md(folder, "empty-title.md", "hostile-notitle", "", "Text."), "has no 'title'"),
         "bad-id.md": (md(folder, "bad-id.md", "../../etc/passwd", "Valve", "Text."), "bad id"),
-        "zz-dup.md": (md(folder, "zz-dup.md", "hostile-script", "Other", "Same id again."), "duplicate id"),
-        "zz-dup2.md": (md(folder, "zz-dup2.md", "hostile-script", "Third", "Again."), "duplicate id"),
+        # One id in three places (two files and a JSONL line): all reported, none used.
+        "zz-dup.md": (md(folder, "zz-dup.md", "hostile-dup", "Other", "Same id again."), "duplicate id"),
+        "zz-dup2.md": (md(folder, "zz-dup2.md", "hostile-dup", "Third", "Again."), "duplicate id"),
     }
     latin1 = folder / "latin1.md"
     latin1.write_bytes(MD.format(id="hostile-latin1", title="Café", text="Caf\u00e9 cr\u00e8me valve",
@@ -71,13 +72,13 @@ def test_hostile_article_catalogue(writable_index, tmp_path, embedder, scorecard
         json.dumps({"id": "hostile-json-ok", "title": "Valve <svg onload=alert(1)>", "text": "Valve text."}),
         json.dumps({"id": "hostile-json-js", "title": "V", "text": "T", "url": "JavaScript:alert(1)"}),
         json.dumps({"id": "hostile-json-type", "title": ["not", "a", "string"], "text": "T"}),
-        json.dumps({"id": "hostile-json-ok", "title": "Duplicate", "text": "T"}),
+        json.dumps({"id": "hostile-dup", "title": "Duplicate", "text": "T"}),
         '{"id": "hostile-json-twice", "id": "again", "title": "V", "text": "T"}',
         "[" * 100_000,
         json.dumps({"id": "hostile-json-unknown", "title": "V", "text": "T", "autor": "typo"}),
     ]) + "\n", "utf-8")
     jsonl_expected = [":2: article 'hostile-json-js' url", ":3: field 'title' must be a string",
-                      ":4: duplicate id 'hostile-json-ok'", ":5: field 'id' given twice",
+                      ":4: duplicate id 'hostile-dup'", ":5: field 'id' given twice",
                       ":6: not valid JSON", ":7: unknown field 'autor'"]
 
     before = snapshot(writable_index)
