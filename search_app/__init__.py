@@ -50,9 +50,12 @@ def make_searcher(config: Config, embedder: Embedder | None = None) -> Searcher:
     one, which the searcher refuses with a message naming the fix."""
     from search_app.glossary import Glossary
     store = IndexStore(config.index_dir)
-    if embedder is None:
-        embedder = load_embedder(index_model(store) or DEFAULT_MODEL, threads=config.model_threads)
-    return Searcher(store, embedder, config.reload_interval, glossary=Glossary.load())
+    loader = None
+    if embedder is None:  # the server's way: it may load another model when the index is rebuilt with one
+        def loader(name: str) -> Embedder:
+            return load_embedder(name, threads=config.model_threads)
+        embedder = loader(index_model(store) or DEFAULT_MODEL)
+    return Searcher(store, embedder, config.reload_interval, glossary=Glossary.load(), load_embedder=loader)
 
 
 def index_model(store: IndexStore) -> str | None:

@@ -21,6 +21,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 import faiss
 
@@ -155,8 +156,14 @@ class _GenerationHelpers:
 
 class Searcher:
     def __init__(self, store: IndexStore, embedder: Embedder, reload_interval: float = 2.0,
-                 settings: RankingSettings = RankingSettings(), glossary=None):
-        self.store, self.embedder, self.reload_interval = store, embedder, reload_interval
+                 settings: RankingSettings = RankingSettings(), glossary=None,
+                 load_embedder: Callable[[str], Embedder] | None = None):
+        """`load_embedder(model name)`, when given, lets a running server
+        follow an index rebuilt with another model (it loads that model
+        before switching); without it such a generation is refused."""
+        self.store, self.reload_interval = store, reload_interval
+        self._embedders = {embedder.name: embedder}
+        self._load_embedder = load_embedder
         self.settings, self.glossary = settings, glossary
         # One query is a small scan: OpenMP's thread team costs more than it
         # saves (measured ~2x slower with 2 threads on 2 cores), and a server
@@ -202,12 +209,34 @@ class Searcher:
         if not (self.store.generations_dir / name).is_dir():
             return self.store.open_current()  # raises IndexCorrupt naming the fix
         generation = self.store.open_generation(name, verify=True)
-        if generation.model != self.embedder.name or generation.manifest["dimension"] != self.embedder.dimension:
+        embedder = self._embedder_for(generation)
+        if embedder is None or generation.manifest["dimension"] != embedder.dimension:
+            generation.close()
+            serving = next(iter(self._embedders.values()))
             raise IndexMismatch(
                 f"the index at {self.store.root} was built with model {generation.model!r} "
-                f"({generation.manifest['dimension']} dimensions) but the app uses {self.embedder.name!r} "
-                f"({self.embedder.dimension}); rebuild it with `python -m indexer build --force` (or `make index`)")
+                f"({generation.manifest['dimension']} dimensions) but the app uses {serving.name!r} "
+                f"({serving.dimension}) and cannot load that one; rebuild it with "
+                f"`python -m indexer build --force --model {serving.name}`, or restart the app")
         return generation
+
+    def _embedder_for(self, generation: Generation) -> Embedder | None:
+        """The model `generation` was built with: loaded already, or loaded
+        now (seconds, on the one thread doing the reload) if allowed."""
+        embedder = self._embedders.get(generation.model)
+        if embedder is None and self._load_embedder is not None:
+            try:
+                embedder = self._load_embedder(generation.model)
+            except Exception as err:  # an unknown or broken model: refused below with the fix named
+                log.error("cannot load model %r for generation %s: %s", generation.model, generation.name, err)
+                return None
+            self._embedders = {embedder.name: embedder, **self._embedders}
+        return embedder
+
+    @property
+    def embedder(self) -> Embedder:
+        """The model of the generation being served."""
+        return self._embedders[self._generation.model]
 
     @property
     def generation(self) -> Generation:
@@ -264,13 +293,14 @@ class Searcher:
         mode = mode or settings.mode
         if mode not in MODES:
             raise QueryError("invalid_mode", f"mode must be one of {', '.join(MODES)}.", "mode")
-        generation = self.generation  # one generation for the whole request
+        generation = self.generation  # one generation (and its model) for the whole request
+        embedder = self._embedders[generation.model]
         timings: dict[str, float] = {}
         with _timed(timings, "plan"):
             plan = self.plan(query, generation, settings.query)
         with _timed(timings, "encode"):
             texts = [plan.corrected] + ([plan.dense_text] if plan.dense_text != plan.corrected else [])
-            vector = self.embedder.encode(texts) if mode != "lexical" else None
+            vector = embedder.encode(texts) if mode != "lexical" else None
         ranked, fused = self._rank(generation, plan, vector, mode, settings, group, timings)
         page = ranked[offset:offset + k]
         with _timed(timings, "fetch"):

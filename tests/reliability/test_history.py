@@ -234,3 +234,22 @@ def test_readiness_and_page_when_the_index_folder_is_gone(writable_index, tmp_pa
                   len(problems), 0, notes=f"ready {ready.status_code}, page {page.status_code}, "
                                           f"search {search.status_code}")
     assert problems == []
+
+
+def test_a_running_app_follows_an_index_rebuilt_with_another_model(writable_index, scorecard):
+    """`build --model OTHER` while the app serves: the app loads that model
+    and switches (it used to log "still serving" until a restart while
+    /ready said all was well)."""
+    from indexer.config import DEFAULT_CORPUS_DIR
+    from indexer.embedding import INT8_MODEL
+    from search_app import make_searcher
+    searcher = make_searcher(Config(index_dir=writable_index, reload_interval=0))
+    before = searcher.generation.model
+    other = INT8_MODEL if before != INT8_MODEL else "all-MiniLM-L6-v2"
+    assert cli("build", str(DEFAULT_CORPUS_DIR), "--force", "--model", other, index_dir=writable_index) == 0
+    served = searcher.generation
+    hits = searcher.search("leaky heart valve").hits
+    ok = served.model == other == searcher.embedder.name and bool(hits)
+    scorecard.add("index rebuilt with another model", f"build --model {other} while serving {before}", 1,
+                  int(not ok), 0, notes=f"serving {served.name} built with {served.model}")
+    assert ok
