@@ -1186,11 +1186,7 @@ class IndexStore:
         target = earlier[0]
         if self._entry_of(target.name) != target:
             raise IndexCorrupt(f"cannot roll back to {target.name}: its folder is missing or was replaced")
-        self.open_generation(target.name, verify=True).close()  # IndexCorrupt if damaged
-        self._point_current_to(target)
-        history.record_rollback()
-        self._save_history(history)
-        return target.name
+        return self._make_live_again(target, history, history.record_rollback)
 
     def _restore(self, history: History) -> str:
         """CURRENT is missing, empty or names no real generation (a slip of
@@ -1198,9 +1194,16 @@ class IndexStore:
         target = history.live_entry
         if target is None or self._entry_of(target.name) != target:
             raise IndexMissing(f"no index at {self.root}; nothing to roll back")
-        self.open_generation(target.name, verify=True).close()  # IndexCorrupt if damaged
+        return self._make_live_again(target, history, history.record_restore)
+
+    def _make_live_again(self, target: Entry, history: History, record: Callable[[], Entry]) -> str:
+        """Switch CURRENT to an earlier state once it is checked intact."""
+        try:
+            self.open_generation(target.name, verify=True).close()
+        except IndexError_ as err:
+            raise IndexCorrupt(f"cannot make {target.name} live again, it is damaged: {err}") from None
         self._point_current_to(target)
-        history.record_restore()
+        record()
         self._save_history(history)
         return target.name
 
