@@ -198,6 +198,7 @@ def create_app(config: Config | None = None, embedder: Embedder | None = None) -
         if not methods:
             return http_api_error(NotFound())
         response = app.response_class(status=204)
+        del response.headers["Content-Type"]  # a 204 has no body, so no content type
         response.headers["Allow"] = ", ".join(sorted(set(methods) | {"OPTIONS"}))
         return response
 
@@ -243,6 +244,8 @@ def create_app(config: Config | None = None, embedder: Embedder | None = None) -
 
     @app.after_request
     def security_headers(response):
+        if response.status_code in (204, 304):
+            response.headers.pop("Content-Type", None)  # no body, so no content type
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
@@ -258,7 +261,11 @@ def create_app(config: Config | None = None, embedder: Embedder | None = None) -
                                  headers={"Connection": "close"})
             return http_api_error(err)
         if err.code in (404, 405):
-            return render_template("error.html", message="That page does not exist.", code=err.code), err.code
+            headers = {}
+            if err.code == 405 and getattr(err, "valid_methods", None):
+                headers["Allow"] = ", ".join(sorted(err.valid_methods))  # RFC 9110 15.5.6: a 405 says what is
+            return render_template("error.html", message="That page does not exist.", code=err.code), err.code, \
+                headers
         return err
 
     @app.errorhandler(IndexError_)

@@ -1,10 +1,12 @@
 """`python -m search_app`: serve the app with granian, a production server
 (never Flask's dev server; why granian: search_app/server.py and
 docs/reliability.md). HEARTSEARCH_WORKERS processes (default 1), each with
-HEARTSEARCH_THREADS WSGI threads, forked after the app is built so they share
+HEARTSEARCH_THREADS threads running the app (behind granian's ASGI interface:
+a request body is received, within HEARTSEARCH_BODY_TIMEOUT, before a thread
+is taken), forked after the app is built so they share
 the memory-mapped index and the model.
 
-SIGTERM or SIGINT stops it gracefully (granian's own shutdown): the workers
+A port already in use is refused (exit 1). SIGTERM or SIGINT stops it gracefully (granian's own shutdown): the workers
 stop accepting connections, requests already received or being received are
 answered, and the process exits 0. The wait is bounded by
 HEARTSEARCH_DRAIN_SECONDS (default 10, `--drain-seconds`; at least 1 s):
@@ -34,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default=config.host, help=f"address to bind (default {config.host})")
     parser.add_argument("--port", type=int, default=config.port, help=f"port (default {config.port})")
     parser.add_argument("--threads", type=int, default=config.threads,
-                        help=f"WSGI threads per worker process (default $HEARTSEARCH_THREADS or 4; now "
+                        help=f"threads running the app per worker process (default $HEARTSEARCH_THREADS or 4; now "
                              f"{config.threads})")
     parser.add_argument("--workers", type=int, default=config.workers,
                         help=f"worker processes (default $HEARTSEARCH_WORKERS or 1; now {config.workers})")
@@ -64,7 +66,12 @@ def main(argv: list[str] | None = None) -> int:
     except IndexError_ as err:
         print(f"error: cannot start: {err}", file=sys.stderr)
         return 3
-    from search_app.server import serve
+    from search_app.server import check_address_free, serve
+    try:
+        check_address_free(config.host, config.port)  # before the "serving" line: a second server must not start
+    except OSError as err:
+        print(f"error: cannot listen on {config.host}:{config.port}: {err}", file=sys.stderr)
+        return 1
     limit = f"{config.rate_limit}/min per address" if config.rate_limit else "off"
     print(f"HeartSearch serving on http://{config.host}:{config.port}/ "
           f"(generation {app.extensions['searcher'].generation.name}; granian, {config.workers} worker(s) x "

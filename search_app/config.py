@@ -14,6 +14,7 @@ DEFAULT_RATE_LIMIT = 120  # requests a minute per client address, for `python -m
 # page runs a 20-result search per view, so it is limited like the API.
 DEFAULT_PAGE_RATE_LIMIT = 60
 DEFAULT_DRAIN_SECONDS = 10.0
+DEFAULT_BODY_TIMEOUT = 10.0
 
 
 def _int(name: str, default: int, minimum: int | None = None) -> int:
@@ -63,7 +64,7 @@ class Config:
     index_dir: Path = field(default_factory=index_dir_from_env)
     host: str = "127.0.0.1"
     port: int = 8000
-    threads: int = 4                 # WSGI threads per worker process (they share the index in memory)
+    threads: int = 4                 # threads running the app per worker process (they share the index in memory)
     # Worker processes (granian, search_app/server.py), forked after the app
     # is built so they share the model and index pages; 1 on a laptop.
     workers: int = 1
@@ -71,6 +72,11 @@ class Config:
     # and from the end of the previous response on a keep-alive connection):
     # slow or idle connections are closed after this, so they cannot pile up.
     header_timeout: float = 5.0
+    # Seconds a client has, once its headers are in, to send the whole body
+    # (POST /api/v1/search): a body not complete by then is a 408 and the
+    # connection is closed. The body is received on the event loop, never on
+    # one of the `threads` (search_app/asgi_bridge.py).
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
     backlog: int = 1024              # connections the kernel queues before the server accepts them
     drain_seconds: float = DEFAULT_DRAIN_SECONDS  # on SIGTERM, how long requests in flight may take
     default_k: int = 10
@@ -111,6 +117,7 @@ class Config:
             threads=_int("HEARTSEARCH_THREADS", 4, minimum=1),
             workers=_int("HEARTSEARCH_WORKERS", 1, minimum=1),
             header_timeout=_float("HEARTSEARCH_HEADER_TIMEOUT", 5.0, minimum=0.001),
+            body_timeout=_float("HEARTSEARCH_BODY_TIMEOUT", DEFAULT_BODY_TIMEOUT, minimum=0.001),
             drain_seconds=_float("HEARTSEARCH_DRAIN_SECONDS", DEFAULT_DRAIN_SECONDS, minimum=0),
             max_query_chars=_int("HEARTSEARCH_MAX_QUERY_CHARS", 500, minimum=1),
             reload_interval=_float("HEARTSEARCH_RELOAD_INTERVAL", 2.0),

@@ -9,10 +9,12 @@ string, simply left out, so its null branch is dropped there.
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, jsonify, render_template
+from flask import Blueprint, current_app, render_template, request
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
@@ -303,14 +305,37 @@ def code_pieces(text: str) -> list[tuple[str, bool]]:
     return [(piece, i % 2 == 1) for i, piece in enumerate(text.split("`")) if piece]
 
 
+# Both documents change only with the code (and the settings they describe): each is built once per app and
+# served with an ETag and Cache-Control, so a revalidation is a 304 and a flood of them costs little.
+DOCS_CACHE_CONTROL = "public, max-age=3600"
+DOCS_CACHED_HOSTS = 16  # the docs page shows the request's Host: kept for this many (Host is the client's to choose)
+
+
+def _cached_document(key: str, build, mimetype: str):
+    cache = current_app.extensions.setdefault("docs_cache", {})
+    entry = cache.get(key)
+    if entry is None:
+        body = build()
+        entry = (body, hashlib.sha256(body).hexdigest()[:32])
+        if len(cache) < DOCS_CACHED_HOSTS + 1:
+            cache[key] = entry
+    body, etag = entry
+    response = current_app.response_class(body, mimetype=mimetype)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = DOCS_CACHE_CONTROL
+    return response.make_conditional(request)
+
+
 @docs.get("/openapi.json")
 def openapi_json():
-    return jsonify(app_spec())
+    return _cached_document("openapi.json", lambda: (json.dumps(app_spec(), ensure_ascii=False, separators=(",", ":"))
+                                                    + "\n").encode(), "application/json")
 
 
 @docs.get("/api/docs")
 def api_docs():
-    import json
-    view = docs_view(app_spec(), current_app.config["HEARTSEARCH"])
-    return render_template("api_docs.html", json_dumps=lambda v: json.dumps(v, ensure_ascii=False),
-                           pieces=code_pieces, **view)
+    def build() -> bytes:
+        view = docs_view(app_spec(), current_app.config["HEARTSEARCH"])
+        return render_template("api_docs.html", json_dumps=lambda v: json.dumps(v, ensure_ascii=False),
+                               pieces=code_pieces, **view).encode("utf-8")
+    return _cached_document("docs " + request.host, build, "text/html")

@@ -1,5 +1,8 @@
-"""The production server: granian (a Rust HTTP/1.1 stack, hyper, behind
-the app's WSGI interface), chosen over hardened waitress and gunicorn's
+"""The production server: granian (a Rust HTTP/1.1 stack, hyper), through
+its ASGI interface and our bridge to the WSGI app (search_app/asgi_bridge.py:
+a request's body is received whole on the event loop, within
+HEARTSEARCH_BODY_TIMEOUT and the size cap, before the app runs on one of
+HEARTSEARCH_THREADS threads, so a stalled body holds no thread), chosen over hardened waitress and gunicorn's
 gthread workers on the scenarios and throughput measured in
 docs/reliability.md (benchmarks/bench_servers.py).
 
@@ -14,7 +17,9 @@ connection closed; it runs several worker processes on one port; and its
 SIGTERM handling is graceful (workers stop accepting, finish what they
 have, and are killed only after the drain timeout).
 
-What is ours: the app is built once in this process before the workers are
+What is ours: the bridge; a refusal to start on an address already in use
+(granian binds with SO_REUSEPORT, which would let a second server share the
+port silently); the app is built once in this process before the workers are
 forked (like gunicorn's --preload: a broken index exits 3 here, with the
 message, and the workers share the loaded model and index pages), the log
 lines around a shutdown, and raising the open-files limit.
@@ -25,6 +30,7 @@ import logging
 import math
 import resource
 import signal
+import socket
 import time
 
 log = logging.getLogger("heartsearch.server")
@@ -41,6 +47,18 @@ def raise_open_files_limit() -> int:
         except (ValueError, OSError):
             pass
     return soft
+
+
+def check_address_free(host: str, port: int) -> None:
+    """OSError (EADDRINUSE) if something already listens on host:port.
+    granian binds with SO_REUSEPORT, so a second server on a port in use
+    would start silently and share the traffic; a bind without it fails
+    while any socket holds the address."""
+    for family, kind, proto, _, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a TIME_WAIT leftover is no owner
+            probe.bind(address)
+        return
 
 
 def _server_class():
@@ -82,18 +100,28 @@ def serve(app, config) -> int:
     from granian.http import HTTP1Settings
     from granian.log import LogLevels
 
+    from search_app.asgi_bridge import WSGIOverASGI
+
     raise_open_files_limit()
+    check_address_free(config.host, config.port)
+    # granian's ASGI interface, not its WSGI one: a WSGI app's thread blocks in wsgi.input.read() while the
+    # body trickles in, so a few stalled bodies held every thread. The bridge receives the whole body on the
+    # event loop (HEARTSEARCH_BODY_TIMEOUT, the size cap) and only then runs the app on one of
+    # config.threads threads.
+    bridge = WSGIOverASGI(app, threads=config.threads,
+                          max_body_bytes=config.max_body_bytes, body_timeout=config.body_timeout,
+                          multiprocess=config.workers > 1)
     drain_seconds = max(1.0, config.drain_seconds)  # granian's kill timeout is a whole number of seconds >= 1
     header_ms = min(60_000, max(1, round(config.header_timeout * 1000)))  # the range granian accepts
     server = _server_class()(
         "search_app:app",  # only a label: the loader below hands the workers the app built here
-        address=config.host, port=config.port, interface=Interfaces.WSGI, http=HTTPModes.http1,
-        websockets=False, workers=config.workers, blocking_threads=config.threads,
+        address=config.host, port=config.port, interface=Interfaces.ASGI, http=HTTPModes.http1,
+        websockets=False, workers=config.workers, blocking_threads=1,
         backlog=config.backlog,
         http1_settings=HTTP1Settings(header_read_timeout=header_ms),
         workers_kill_timeout=max(1, math.ceil(drain_seconds)), log_level=LogLevels.warning,
         respawn_failed_workers=True,
     )
     server.heartsearch_drain = drain_seconds
-    server.serve(target_loader=lambda *_: app, wrap_loader=False)
+    server.serve(target_loader=lambda *_: bridge, wrap_loader=False)
     return 0

@@ -441,3 +441,38 @@ def test_load_while_publishing(writable_index, tmp_path, scorecard):
     assert mixed == [], mixed[:5]
     assert lost == 0
     assert published >= 5 and len(generations_seen) >= 5
+
+
+# --------------------------------------------------------------------------- a second server on the same port
+
+def test_a_second_server_on_a_port_in_use_refuses_to_start(seed_index_dir, scorecard):
+    """granian binds with SO_REUSEPORT: a second `python -m search_app` on
+    the same port must not start and share the traffic, but exit 1 with
+    "address already in use"; the first keeps serving."""
+    import os
+    import sys
+    from indexer.config import PROJECT_ROOT
+    with production_server(seed_index_dir, HEARTSEARCH_RATE_LIMIT="0") as (base, _):
+        port = base.rsplit(":", 1)[1]
+        env = {**os.environ, "HEARTSEARCH_INDEX_DIR": str(seed_index_dir), "PYTHONPATH": str(PROJECT_ROOT)}
+        second = subprocess.Popen([sys.executable, "-m", "search_app", "--host", "127.0.0.1", "--port", port],
+                                  cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  text=True)
+        try:
+            output, _ = second.communicate(timeout=60)
+            code = second.returncode
+        except subprocess.TimeoutExpired:
+            second.terminate()
+            output, _ = second.communicate(timeout=30)
+            code = None
+        still = fetch(base + "/api/v1/health")[0]
+    problems = []
+    if code != 1 or "already in use" not in output.lower():
+        problems.append(f"second server: exit {code} (still running after 60 s if None): {output[-300:]!r}")
+    if "serving on" in output.lower():
+        problems.append("the second server said it was serving")
+    if still != 200:
+        problems.append(f"the first server answered {still} afterwards")
+    scorecard.add("second server on a port in use", "python -m search_app on a port already served", 1,
+                  int(bool(problems)), 0, notes=f"exit {code}; first server still {still}")
+    assert problems == [], problems

@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import re
 import select
+import signal
 import socket
+import subprocess
 import threading
 import time
 import urllib.error
@@ -198,6 +200,87 @@ def test_idle_keepalive_connections_do_not_lock_readers_out(server, scorecard):
                   500 + len(probe.latencies) + len(probe.failures), len(probe.failures) + still_open, 0, notes=notes)
     assert probe.failures == [], probe.failures[:5]
     assert answered == 500 and still_open == 0, notes
+
+
+BODY_TIMEOUT = 2.0  # HEARTSEARCH_BODY_TIMEOUT for the stalled-body test (the shipped default is 10 s)
+
+
+def test_stalled_bodies_do_not_hold_threads(seed_index_dir, scorecard):
+    """8 connections (twice the 4 threads) that send a POST's headers and
+    then too little of its body: Content-Length 100 and one byte, a chunked
+    body cut off in its first chunk, and `Expect: 100-continue` with no body
+    at all. Searches from another address are answered within a second
+    throughout; each stalled one gets a 408 within the body timeout (a
+    little more) and its connection is closed; then SIGTERM with a fresh
+    stalled body still exits 0 well before the drain timeout."""
+    head = b"POST /api/v1/search HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    kinds = {
+        "Content-Length 100, 1 byte": head + b"Content-Length: 100\r\n\r\n{",
+        "chunked, cut off": head + b"Transfer-Encoding: chunked\r\n\r\n40\r\n{",
+        "Expect: 100-continue, no body": head + b"Content-Length: 30\r\nExpect: 100-continue\r\n\r\n",
+    }
+    plan = [name for name in kinds for _ in range(3)][:8]
+    with server_process(seed_index_dir, HEARTSEARCH_RATE_LIMIT="0", HEARTSEARCH_THREADS="4",
+                        HEARTSEARCH_BODY_TIMEOUT=str(BODY_TIMEOUT), HEARTSEARCH_DRAIN_SECONDS="20") as (base, proc):
+        port = port_of(base)
+        probe = Probe(base)
+        socks = []
+        for name in plan:
+            sock = connect(port, "127.0.0.2", timeout=10)
+            sock.sendall(kinds[name])
+            socks.append((name, sock, time.monotonic()))
+        probe.start()
+        answers: dict[int, tuple[bytes, float]] = {}
+        deadline = time.monotonic() + BODY_TIMEOUT + 5
+        while len(answers) < len(socks) and time.monotonic() < deadline:
+            for i, (name, sock, sent) in enumerate(socks):
+                if i in answers or not select.select([sock], [], [], 0)[0]:
+                    continue
+                data = _read_answer(sock, 1.0)
+                if data.startswith(b"HTTP/1.1 100"):  # the interim answer to Expect: keep waiting for the real one
+                    data = data.split(b"\r\n\r\n", 1)[1] or _read_answer(sock, BODY_TIMEOUT + 2)
+                answers[i] = (data, time.monotonic() - sent)
+            time.sleep(0.05)
+        # Keep searching a moment after the 408s, then the stalled connections must be closed.
+        time.sleep(1.0)
+        probe_notes = probe.finish()
+        closed = sum(closed_by_server(sock) for _, sock, _ in socks)
+        for _, sock, _ in socks:
+            sock.close()
+        bad = []
+        for i, (name, _, _) in enumerate(socks):
+            data, took = answers.get(i, (b"", float("inf")))
+            if not data.startswith(b"HTTP/1.1 408") or b"request_timeout" not in data \
+                    or b"connection: close" not in data.lower() or took > BODY_TIMEOUT + 1.5:
+                bad.append(f"{name}: {data[:60]!r} after {took:.1f} s")
+        if closed != len(socks):
+            bad.append(f"only {closed} of {len(socks)} stalled connections closed after their 408")
+        # SIGTERM while a body is stalled: the 408 ends it, the drain does not wait for the client.
+        stalled = connect(port, "127.0.0.2", timeout=10)
+        stalled.sendall(kinds["Content-Length 100, 1 byte"])
+        assert fetch(base + "/api/v1/health")[0] == 200
+        signalled = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        last = _read_answer(stalled, BODY_TIMEOUT + 3)
+        stalled.close()
+        try:
+            exit_code = proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            exit_code = None
+        exited_after = time.monotonic() - signalled
+    if not last.startswith(b"HTTP/1.1 408"):
+        bad.append(f"stalled during SIGTERM: {last[:60]!r}")
+    if exit_code != 0 or exited_after > BODY_TIMEOUT + 5:
+        bad.append(f"SIGTERM with a stalled body: exit {exit_code} after {exited_after:.1f} s")
+    worst = max((t for _, t in answers.values()), default=float("nan"))
+    notes = f"{probe_notes}; {sum(d.startswith(b'HTTP/1.1 408') for d, _ in answers.values())}/{len(socks)} " \
+            f"stalled got 408 (slowest {worst:.1f} s, timeout {BODY_TIMEOUT:g} s); SIGTERM exit {exit_code} " \
+            f"after {exited_after:.1f} s; {closed}/{len(socks)} closed"
+    scorecard.add("stalled request bodies", f"{len(socks)} POSTs with stalled bodies (CL, chunked, Expect) on 4 "
+                  f"threads; searches meanwhile; then SIGTERM", len(socks) + 1 + len(probe.latencies) +
+                  len(probe.failures), len(probe.failures) + len(bad), 0, notes=notes)
+    assert probe.failures == [], probe.failures[:5]
+    assert bad == [], bad
 
 
 # --------------------------------------------------------------------------- item 7: smuggling

@@ -130,3 +130,33 @@ def test_security_headers_on_api_responses(client):
     response = search(client, q="heart")
     assert "script-src" not in response.headers["Content-Security-Policy"]  # no script allowed at all
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+# --------------------------------------------------------------------------- docs caching, 204 and 405 headers
+
+@pytest.mark.parametrize("path", ["/openapi.json", "/api/docs"])
+def test_docs_are_cacheable_and_revalidate_with_a_304(client, path):
+    """Both documents change only with the code: an ETag and Cache-Control,
+    and If-None-Match with that ETag is a 304 without the body."""
+    first = client.get(path)
+    etag = first.headers.get("ETag")
+    assert first.status_code == 200 and etag, dict(first.headers)
+    assert "max-age=" in first.headers.get("Cache-Control", "")
+    again = client.get(path)
+    assert again.headers.get("ETag") == etag and again.get_data() == first.get_data()
+    revalidated = client.get(path, headers={"If-None-Match": etag})
+    assert revalidated.status_code == 304 and revalidated.get_data() == b""
+    assert "Content-Type" not in revalidated.headers
+
+
+def test_options_204_has_no_content_type(client):
+    response = client.options("/api/v1/search")
+    assert response.status_code == 204 and response.get_data() == b""
+    assert "Content-Type" not in response.headers, dict(response.headers)
+
+
+def test_405_on_a_page_route_says_what_is_allowed(client):
+    response = client.post("/")
+    assert response.status_code == 405
+    assert {"GET", "HEAD"} <= {m.strip() for m in response.headers.get("Allow", "").split(",")}, \
+        dict(response.headers)
