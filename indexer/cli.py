@@ -9,7 +9,7 @@ from pathlib import Path
 
 from indexer.config import DEFAULT_CORPUS_DIR, PROJECT_ROOT, index_dir_from_env
 from indexer.embedding import BUILD_MODEL, MODELS  # names only: the model loads when needed
-from indexer.store import IndexBusy, IndexCorrupt, IndexError_, IndexMissing, IndexStore
+from indexer.store import IndexCorrupt, IndexError_, IndexMissing, IndexStore
 
 DEFAULT_QUERIES = PROJECT_ROOT.parent / "shared" / "eval" / "dev-queries.jsonl"
 EXIT_OK, EXIT_INPUT_ERRORS, EXIT_USAGE, EXIT_INDEX = 0, 1, 2, 3
@@ -187,10 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         return status
     except BrokenPipeError:
         return _output_closed()
-    except IndexBusy as err:
-        print(f"error: {err}", file=sys.stderr)
-        return EXIT_INDEX
-    except IndexError_ as err:
+    except IndexError_ as err:  # IndexBusy included
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INDEX
     except KeyboardInterrupt:

@@ -891,7 +891,6 @@ class MergePlan:
     """Segments to merge into one, and whether that is all of them."""
 
     segments: list[Segment] = field(default_factory=list)
-    everything: bool = False
 
 
 def plan_merge(writer: GenerationWriter, incoming: int = 1) -> MergePlan:
@@ -912,7 +911,7 @@ def plan_merge(writer: GenerationWriter, incoming: int = 1) -> MergePlan:
             chosen = list(writer.kept)
     if not chosen:
         return MergePlan()
-    return MergePlan(chosen, everything=len(chosen) == len(writer.kept) and not writer.new_segments)
+    return MergePlan(chosen)
 
 
 def segment_content(segments: Sequence[Segment], deleted: set[int]) -> SegmentContent:

@@ -10,6 +10,8 @@ for the configured origins, and the API's one error shape for every failure.
 """
 from __future__ import annotations
 
+import functools
+
 import json
 import logging
 import re
@@ -52,8 +54,7 @@ def make_searcher(config: Config, embedder: Embedder | None = None) -> Searcher:
     store = IndexStore(config.index_dir)
     loader = None
     if embedder is None:  # the server's way: it may load another model when the index is rebuilt with one
-        def loader(name: str) -> Embedder:
-            return load_embedder(name, threads=config.model_threads)
+        loader = functools.partial(load_embedder, threads=config.model_threads)
         embedder = loader(index_model(store) or DEFAULT_MODEL)
     return Searcher(store, embedder, config.reload_interval, glossary=Glossary.load(), load_embedder=loader)
 

@@ -41,7 +41,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
@@ -262,8 +261,3 @@ class Glossary:
             return query
         return f"{query.strip()} ({'; '.join(terms)})"
 
-
-@lru_cache(maxsize=1)
-def default_glossary() -> Glossary:
-    """The shipped glossary, loaded once per process."""
-    return Glossary.load(DEFAULT_PATH)

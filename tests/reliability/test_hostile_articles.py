@@ -4,7 +4,6 @@ text (and escaped on the page), dangerous or broken records are refused with
 from __future__ import annotations
 
 import json
-import re
 
 from indexer.cli import main
 from indexer.sources import load_corpus
