@@ -9,6 +9,7 @@ from pathlib import Path
 
 from indexer.config import DEFAULT_CORPUS_DIR, PROJECT_ROOT, index_dir_from_env
 from indexer.embedding import BUILD_MODEL, MODELS  # names only: the model loads when needed
+from indexer.next_set import kept_from_broken, unusable_sources
 from indexer.store import IndexCorrupt, IndexError_, IndexMissing, IndexStore
 
 DEFAULT_QUERIES = PROJECT_ROOT.parent / "shared" / "eval" / "dev-queries.jsonl"
@@ -300,71 +301,6 @@ def _merge_pages(old, new):
     return list(merged.values())
 
 
-def _unusable_sources(paths, corpus) -> str | None:
-    """Why `paths` cannot be the whole corpus, or None. build and sync make
-    the index match the paths, so a mistyped, empty or unmounted folder
-    would otherwise publish a site with every article removed."""
-    if corpus.empty_sources:
-        path = corpus.empty_sources[0]
-        if not path.exists():
-            return f"{path}: no such file or directory"
-        return f"{path}: no article file here (an empty, unmounted or unreadable folder?)"
-    if not corpus.articles:
-        return f"no article could be read from {', '.join(map(str, paths))}"
-    return None
-
-
-def _below_roots(path: str, roots) -> list[str]:
-    """`path` relative to each given folder that holds it."""
-    below = []
-    for root in roots:
-        try:
-            rel = Path(path).relative_to(root)
-        except ValueError:
-            continue
-        if rel.parts:
-            below.append(str(rel))
-    return below
-
-
-def _broken_test(corpus):
-    """A test of whether an origin (a file, or file:line) is a file that
-    failed to read or lies in a folder that could not be listed. The index
-    records the path an article was read from, which is another one once
-    the corpus was copied or moved (a checkout elsewhere, a CI workspace),
-    so a broken file also matches by its path below the folder built from
-    (`what-is-mitral-regurgitation/answer-1.md`)."""
-    broken = {str(err.path) for err in corpus.errors}
-    folders = tuple(b.rstrip(os.sep) + os.sep for b in broken if os.path.isdir(b))
-    roots = getattr(corpus, "roots", ())
-    relative = {os.sep + r for b in broken if not os.path.isdir(b) for r in _below_roots(b, roots)}
-    relative_folders = {os.sep + r + os.sep for b in broken if os.path.isdir(b) for r in _below_roots(b, roots)}
-    relative_ends = tuple(relative)
-
-    def from_broken(origin: str) -> bool:
-        path, _, line = origin.rpartition(":")
-        path = path if line.isdigit() else origin
-        if path in broken or (bool(folders) and path.startswith(folders)):
-            return True
-        anchored = path if path.startswith(os.sep) else os.sep + path
-        return (bool(relative_ends) and anchored.endswith(relative_ends)) or \
-            any(f in anchored for f in relative_folders)
-    return from_broken
-
-
-def _kept_from_broken(corpus, live_articles, live_pages) -> tuple[list, list]:
-    """What the live index holds from files that failed to read: kept as it
-    was, so a typo never deletes. A page read back from an index that does
-    not record its file is kept whenever any file failed (it may be that one)."""
-    from_broken = _broken_test(corpus)
-    found = {a.id for a in corpus.articles}
-    articles = [a for a in live_articles if a.id not in found and from_broken(a.origin)]
-    found_pages = {p.id for p in corpus.pages}
-    pages = [p for p in live_pages if p.id not in found_pages and corpus.errors
-             and (not p.origin or from_broken(p.origin))]
-    return articles, pages
-
-
 def _too_many_removals(args, live_articles, articles) -> bool:
     """rsync's --max-delete for editors: a build or sync that would remove
     more than half of the indexed articles is nearly always a wrong PATH,
@@ -382,7 +318,7 @@ def _replace_set(args, store: IndexStore) -> int:
     """build and sync: the index becomes what the files say. Articles and
     pages from a file that failed to read are kept as they were."""
     corpus = _load(args)
-    problem = _unusable_sources(args.paths, corpus)
+    problem = unusable_sources(args.paths, corpus)
     if problem:
         print(f"error: {problem}; nothing published", file=sys.stderr)
         return EXIT_USAGE
@@ -392,7 +328,7 @@ def _replace_set(args, store: IndexStore) -> int:
     with store.lock(args.wait):
         store.clean_leftovers()
         live_articles, live_pages = _live_articles(store, tolerate_damage=True)
-        kept, kept_pages = _kept_from_broken(corpus, live_articles, live_pages)
+        kept, kept_pages = kept_from_broken(corpus, live_articles, live_pages)
         if kept:
             print(f"kept {len(kept)} indexed article(s) from files that could not be read", file=sys.stderr)
         if _too_many_removals(args, live_articles, corpus.articles + kept):
