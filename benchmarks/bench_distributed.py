@@ -182,9 +182,9 @@ sys.path.insert(0, {root!r})
 from benchmarks.bench_distributed import smaps
 from benchmarks.bench_search import QUERIES
 from indexer.embedding import load_embedder
-from indexer.store import IndexStore
-from search_app.glossary import Glossary
-from search_app.searcher import Searcher
+from indexer.index import IndexStore
+from search_app.search.glossary import Glossary
+from search_app.search.searcher import Searcher
 embedder = load_embedder()
 embedder.encode(["warm up the model"])
 store = IndexStore({index!r})
@@ -210,7 +210,7 @@ def serving_part(workdir: Path, copies: int, runs: int) -> dict:
     from indexer.build import publish_articles
     from indexer.embedding import load_embedder
     from indexer.sources import load_corpus
-    from indexer.store import METADATA, VECTORS, IndexStore
+    from indexer.index import METADATA, VECTORS, IndexStore
     workdir.mkdir(parents=True, exist_ok=True)
     cache = workdir / "cache.sqlite"
     if not cache.exists() and REFERENCE_CACHE.exists():

@@ -4,7 +4,7 @@ Why: HeartSearch's lexical retriever was BM25 in SQLite FTS5, inside each
 index generation. bm25s, a BM25 library built on sparse matrices, is often
 said to be much faster. This measured both on the same passages, the same
 words and the same queries, and is why the project moved (2026-11-29) to
-its own numpy postings per segment (indexer/lexical_index.py: bm25s's way
+its own numpy postings per segment (indexer/index/lexical.py: bm25s's way
 of scoring, FTS5's exact formula, incremental through segments), which
 benchmarks/bench_search.py measures. The FTS5 side here is the table and
 query the project used until then.
@@ -19,7 +19,7 @@ What is compared
             stems, no stop words) of the passage's embedded text, plus the
             stems of its article's topic synonyms.
               fts5       the project's table (`body` and `synonyms` columns,
-                         as in indexer.store.SCHEMA) and the project's query
+                         as in indexer.index.SCHEMA) and the project's query
                          (Generation.lexical on a one-segment generation:
                          bm25 with column weights 1.0 / 0.5).
               bm25s      one field: body + synonym stems. method "robertson",
@@ -30,7 +30,7 @@ What is compared
             ("body only"): there the two engines compute the same scores, so
             any difference left is the engine, not the fields.
   queries   the 100 dev queries (../shared/eval/dev-queries.jsonl), turned
-            into the terms the searcher sends: search_app.query.plan_query
+            into the terms the searcher sends: search_app.search.query.plan_query
             with spelling correction and the glossary (`lexical_terms`).
             top-k = 100, one query at a time (as a request does).
 
@@ -50,7 +50,7 @@ Measured per size
             an update is a full rebuild (its build + save time).
   quality   at the real size only: MRR@10 and Recall@10 at article level
             (passages → their article, first occurrence; pytrec_eval via
-            search_app.evaluation), each engine's top 100 passages.
+            search_app.evaluation.metrics), each engine's top 100 passages.
 
 Run in the benchmark venv (bm25s is not a project requirement):
 
@@ -149,9 +149,9 @@ def dev_query_terms(articles, queries) -> list[list[str]]:
     plan_query's lexical_terms, with the project's spelling corrector (built
     on the corpus vocabulary, as a generation stores it) and glossary."""
     from indexer.text import words
-    from search_app.glossary import Glossary
-    from search_app.query import plan_query
-    from search_app.spelling import SpellingCorrector, load_english_words
+    from search_app.search.glossary import Glossary
+    from search_app.search.query import plan_query
+    from search_app.search.spelling import SpellingCorrector, load_english_words
     vocabulary: dict[str, int] = {}
     for a in articles:
         for word in words(f"{a.title} {a.text} {' '.join(a.synonyms)}"):
@@ -163,7 +163,7 @@ def dev_query_terms(articles, queries) -> list[list[str]]:
 
 # ------------------------------------------------------------------ FTS5
 
-# The project's lexical table and query, as indexer/store.py has them (SCHEMA
+# The project's lexical table and query, as indexer/index/store.py has them (SCHEMA
 # and Generation.lexical, one segment): keep these two in step with it.
 FTS_TABLE = "CREATE VIRTUAL TABLE passages_fts USING fts5(body, synonyms, tokenize='unicode61')"
 FTS_QUERY = ("SELECT rowid, -bm25(passages_fts, 1.0, 0.5) FROM passages_fts "
@@ -171,9 +171,9 @@ FTS_QUERY = ("SELECT rowid, -bm25(passages_fts, 1.0, 0.5) FROM passages_fts "
 
 
 def check_in_step_with_store() -> list[str]:
-    """Warnings if indexer/store.py no longer has the table or query above."""
+    """Warnings if indexer/index/store.py no longer has the table or query above."""
     source = (ROOT / "indexer" / "store.py").read_text("utf-8")
-    return [f"warning: indexer/store.py no longer contains {what}; update bench_lexical.py"
+    return [f"warning: indexer/index/store.py no longer contains {what}; update bench_lexical.py"
             for what, text in (("FTS_TABLE", FTS_TABLE), ("FTS_QUERY", FTS_QUERY.split(" FROM ")[0]))
             if text not in source]
 
@@ -345,7 +345,7 @@ def article_ranking(passage_ids: list[int], docs: list[Doc]) -> list[str]:
 
 def quality(real: list[Doc], queries, terms: list[list[str]], workdir: Path) -> dict:
     """MRR@10 and Recall@10 (article level) of each engine on the real passages."""
-    from search_app.evaluation import mean_metrics, score_runs
+    from search_app.evaluation.metrics import mean_metrics, score_runs
     engines = {}
     for fields, with_synonyms in (("body+synonyms", True), ("body only", False)):
         fts, _ = build_fts(real, workdir / f"quality-{with_synonyms}.sqlite", with_synonyms)
@@ -416,7 +416,7 @@ def recommend(report: dict) -> str:
 
 
 def run(sizes, rounds: int, workdir: Path, log=print) -> dict:
-    from search_app.evaluation import load_queries
+    from search_app.evaluation.metrics import load_queries
     for warning in check_in_step_with_store():
         log(warning)
     queries = load_queries(DEV_QUERIES)

@@ -266,7 +266,7 @@ def compare_quant_options(entries: int = 500, quality_texts: int = 500, passages
                           repeats: int = 3, cache_dir: Path | None = None, log=print) -> list[dict]:
     """Agreement with torch and speed of each int8 quantisation option."""
     from indexer.embedding import OnnxEmbedder
-    from indexer.onnx_export import ensure_export, quantize_variant
+    from indexer.embedding.export import ensure_export, quantize_variant
     rows = load_entries(MEDQUAD, entries)
     counter = OnnxEmbedder("fp32", threads=1, cache_dir=cache_dir)
     sets = {"60w": passages_by_words(rows), "165tok": passages_by_tokens(rows, counter.count_tokens)}

@@ -16,7 +16,7 @@ Same for everyone
 Systems
   HeartSearch  indexer.build.publish_articles into a temporary IndexStore
                with a fresh embedding cache (nothing is reused), then
-               search_app.searcher.Searcher.search in this process, in
+               search_app.search.searcher.Searcher.search in this process, in
                hybrid mode (the default) and dense mode. It also embeds one
                whole-article text per article (its second dense retriever).
                Runtime: ONNX Runtime fp32 (the default, HEARTSEARCH_RUNTIME=
@@ -46,7 +46,7 @@ Measured
             with torch's default threads (as it comes) and with one thread
             (as HeartSearch runs a query's model call).
   quality   MRR@10, nDCG@10 and Recall@10 at article level (pytrec_eval via
-            search_app.evaluation). txtai's passages are grouped by article,
+            search_app.evaluation.metrics). txtai's passages are grouped by article,
             the first occurrence counting.
 
 Run in the benchmark venv (txtai is not a project requirement):
@@ -89,7 +89,7 @@ def load_inputs(quick: bool):
     """(articles, pages, queries). Quick: the articles the first 5 queries
     need plus the first 30, and those 5 queries."""
     from indexer.sources import load_corpus
-    from search_app.evaluation import load_queries
+    from search_app.evaluation.metrics import load_queries
     corpus = load_corpus([MEDQUAD])
     articles, queries = corpus.articles, load_queries(DEV_QUERIES)
     if quick:
@@ -156,9 +156,9 @@ def build_heartsearch(runtime: str, articles, pages, workdir: Path) -> tuple[obj
     from indexer.build import publish_articles
     from indexer.chunking import chunk_article
     from indexer.models import article_embed_text
-    from indexer.store import IndexStore
-    from search_app.glossary import Glossary
-    from search_app.searcher import Searcher
+    from indexer.index import IndexStore
+    from search_app.search.glossary import Glossary
+    from search_app.search.searcher import Searcher
     store = IndexStore(workdir / f"heartsearch-{runtime}", cache_path=workdir / f"cache-{runtime}.sqlite")
     watch = Stopwatch()
     started = time.perf_counter()
@@ -248,7 +248,7 @@ def run_queries(search, queries, rounds: int) -> tuple[dict, dict]:
 
 
 def quality(queries, runs: dict) -> dict:
-    from search_app.evaluation import mean_metrics, score_runs
+    from search_app.evaluation.metrics import mean_metrics, score_runs
     means = mean_metrics(score_runs(queries, runs), [q.qid for q in queries])
     fewest = min(len(r) for r in runs.values())
     return {**{m: round(means[m], 4) for m in METRICS}, "fewest_articles_returned": fewest}
@@ -264,8 +264,8 @@ def measure(name: str, search, build: dict, queries, rounds: int, log) -> dict:
 def torch_queries_on(searcher) -> tuple[object, dict]:
     """The same index searched with the torch model: the ONNX and torch
     runtimes give the same vectors under the same model name, so an index
-    built by one serves the other (indexer/embedding.py). Cheap: no build."""
-    from search_app.searcher import Searcher
+    built by one serves the other (indexer/embedding/). Cheap: no build."""
+    from search_app.search.searcher import Searcher
     started = time.perf_counter()
     embedder = heartsearch_embedder("torch")
     build = {"seconds": None, "model_load_s": round(time.perf_counter() - started, 2), "runtime": "torch",
@@ -276,7 +276,7 @@ def torch_queries_on(searcher) -> tuple[object, dict]:
 def bench_heartsearch(articles, pages, queries, torch: str, rounds: int, workdir: Path, log) -> list[dict]:
     """`torch`: "build" (a full torch build too), "queries" (torch queries on
     the ONNX-built index) or "none"."""
-    from indexer.onnx_export import ensure_export
+    from indexer.embedding.export import ensure_export
     started = time.perf_counter()
     ensure_export("fp32")  # the one-time exports, cached: not part of a build
     if INT8:

@@ -49,7 +49,7 @@ from indexer.chunking import ChunkingConfig, chunk_article  # noqa: E402
 from indexer.embedding import BUILD_MODEL, load_embedder  # noqa: E402
 from indexer.models import article_embed_text, embedding_key  # noqa: E402
 from indexer.sources import load_corpus  # noqa: E402
-from indexer.store import IndexStore  # noqa: E402
+from indexer.index import IndexStore  # noqa: E402
 
 FALLBACK_QUERIES = ["leaky heart valve", "why do my ankles swell", "chest pain when walking uphill",
                     "blood thinners and bruising", "what is a normal blood pressure", "mini stroke",
@@ -184,7 +184,7 @@ def reference_caches(embedder) -> list[Path]:
 
 
 def reference_vectors(embedder, keys: list[str]) -> dict:
-    from indexer.store import EmbeddingCache
+    from indexer.index import EmbeddingCache
     found: dict = {}
     for path in reference_caches(embedder):
         cache = EmbeddingCache(path, embedder.dimension)
@@ -206,8 +206,8 @@ def timed_publish(store, articles, embedder) -> float:
 
 def bench_size(workdir: Path, embedder, base, passages_target: int, runs: int, queries: list[str],
                edits: int) -> dict:
-    from search_app.glossary import Glossary
-    from search_app.searcher import Searcher
+    from search_app.search.glossary import Glossary
+    from search_app.search.searcher import Searcher
     rng = np.random.default_rng(passages_target)
     articles = scaled_articles(base, passages_target)
     store = IndexStore(workdir / f"size-{passages_target}", cache_path=workdir / "cache.sqlite")
@@ -268,7 +268,7 @@ def perturbed_vectors(real: np.ndarray, count: int, seed: int = 0) -> np.ndarray
 def bench_vectors(workdir: Path, real: np.ndarray, queries: np.ndarray, count: int, runs: int) -> dict:
     """Exact vs approximate index over `count` vectors; each is written to
     disk and searched by a separate process that maps it like a server."""
-    from indexer.vector_index import VectorIndexSettings, build_vector_index, exact_top, recall_at
+    from indexer.index.vectors import VectorIndexSettings, build_vector_index, exact_top, recall_at
     import faiss
     vectors = perturbed_vectors(real, count)
     truth = exact_top(vectors, queries, 10)
@@ -307,7 +307,7 @@ def probe_index_main(path: str, queries_path: str, info_json: str, runs: int) ->
     """In a fresh process: map the index as a server does, search one query
     at a time on one thread, report latency and resident memory."""
     import faiss
-    from indexer.vector_index import search_params
+    from indexer.index.vectors import search_params
     faiss.omp_set_num_threads(1)
     queries = np.load(queries_path)
     base = rss_mb()

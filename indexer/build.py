@@ -19,8 +19,8 @@ from indexer.chunking import ChunkingConfig, chunk_article
 from indexer.embedding import DEFAULT_MODEL, Embedder
 from indexer.faults import checkpoint
 from indexer.models import Article, Page, article_embed_text, embedding_key
-from indexer.store import IndexError_, IndexStore, SegmentContent, plan_merge, segment_content
-from indexer.vector_index import probe_texts
+from indexer.index import IndexError_, IndexStore, SegmentContent, plan_merge, segment_content
+from indexer.index.vectors import probe_texts
 
 ProgressFactory = Callable[[int, str], "object"]
 
@@ -123,7 +123,7 @@ def embed_texts(texts: Sequence[str], embedder: Embedder, store: IndexStore, lab
 
 def _probe_vectors(embedder: Embedder, store: IndexStore) -> Callable[[], np.ndarray]:
     """Reader questions embedded by the model, for measuring an approximate
-    index's recall (indexer.vector_index); computed only if one is built."""
+    index's recall (indexer.index.vectors); computed only if one is built."""
     def probes() -> np.ndarray:
         vectors, _ = embed_texts(probe_texts(), embedder, store, "embedding probe queries",
                                  progress=lambda total, label: _progress_bar(0, label))
@@ -154,7 +154,7 @@ def publish_articles(store: IndexStore, articles: Sequence[Article], pages: Sequ
     generation, nothing is published unless `force`. Otherwise only the
     added and edited articles are chunked and embedded, into one new
     segment; the live generation's other segments are reused as they are
-    (indexer.store). `force`, a different model or different chunking
+    (indexer.index). `force`, a different model or different chunking
     rebuilds everything into one segment. `embedder` may be a loader,
     called only when there is something to embed (loading costs seconds).
     """

@@ -10,7 +10,7 @@ from pathlib import Path
 from indexer.config import DEFAULT_CORPUS_DIR, PROJECT_ROOT, index_dir_from_env
 from indexer.embedding import BUILD_MODEL, MODELS  # names only: the model loads when needed
 from indexer.next_set import kept_from_broken, unusable_sources
-from indexer.store import IndexCorrupt, IndexError_, IndexMissing, IndexStore
+from indexer.index import IndexCorrupt, IndexError_, IndexMissing, IndexStore
 
 DEFAULT_QUERIES = PROJECT_ROOT.parent / "shared" / "eval" / "dev-queries.jsonl"
 EXIT_OK, EXIT_INPUT_ERRORS, EXIT_USAGE, EXIT_INDEX = 0, 1, 2, 3
@@ -392,7 +392,7 @@ def cmd_remove(args, store: IndexStore) -> int:
 
 
 def cmd_status(args, store: IndexStore) -> int:
-    from indexer.vector_index import describe
+    from indexer.index.vectors import describe
     generation = store.open_current()
     try:
         m = generation.manifest
@@ -429,7 +429,7 @@ def _print_history(store: IndexStore, recent: int = 8) -> None:
 
 
 def cmd_verify(args, store: IndexStore) -> int:
-    from indexer.verify import verify_generation
+    from indexer.index.verify import verify_generation
     generation = store.open_current()  # raises IndexCorrupt if it does not agree with itself
     try:
         problems = verify_generation(generation)
@@ -458,7 +458,7 @@ def cmd_rollback(args, store: IndexStore) -> int:
 def cmd_eval(args, store: IndexStore) -> int:
     # The searcher lives in search_app; evaluation measures it, so it is
     # the one command that reaches across (lazily, only when asked).
-    from search_app.eval_cli import main as eval_main
+    from search_app.evaluation.cli import main as eval_main
     args.index_dir_resolved = store.root
     return eval_main(args)
 

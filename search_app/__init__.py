@@ -23,12 +23,12 @@ from flask import Flask, g, render_template, request
 from werkzeug.exceptions import HTTPException, NotFound
 
 from indexer.embedding import DEFAULT_MODEL, MODELS, Embedder, load_embedder
-from indexer.store import IndexError_, IndexStore
+from indexer.index import IndexError_, IndexStore
 from search_app.config import Config
-from search_app.errors import (INDEX_RETRY_AFTER, INDEX_UNAVAILABLE_MESSAGE, INTERNAL_ERROR_MESSAGE, api_error,
+from search_app.api.errors import (INDEX_RETRY_AFTER, INDEX_UNAVAILABLE_MESSAGE, INTERNAL_ERROR_MESSAGE, api_error,
                                http_api_error)
-from search_app.ratelimit import RateLimiter
-from search_app.searcher import Searcher
+from search_app.api.ratelimit import RateLimiter
+from search_app.search.searcher import Searcher
 
 CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
                            "base-uri 'none'; frame-ancestors 'none'")
@@ -50,7 +50,7 @@ def make_searcher(config: Config, embedder: Embedder | None = None) -> Searcher:
     `config.model_threads`), so an int8-built index is served by the int8
     model; an index of a model this code does not know gets the default
     one, which the searcher refuses with a message naming the fix."""
-    from search_app.glossary import Glossary
+    from search_app.search.glossary import Glossary
     store = IndexStore(config.index_dir)
     loader = None
     if embedder is None:  # the server's way: it may load another model when the index is rebuilt with one
@@ -173,9 +173,9 @@ def create_app(config: Config | None = None, embedder: Embedder | None = None) -
     app.extensions["page_rate_limiter"] = RateLimiter(config.page_rate_limit) if config.page_rate_limit > 0 \
         else None
 
-    from search_app.api import api
-    from search_app.openapi import docs
-    from search_app.web import web
+    from search_app.api.views import api
+    from search_app.api.openapi import docs
+    from search_app.pages.views import web
     app.register_blueprint(api)
     app.register_blueprint(docs)
     app.register_blueprint(web)

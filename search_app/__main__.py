@@ -18,7 +18,7 @@ import logging
 import math
 import sys
 
-from indexer.store import IndexError_
+from indexer.index import IndexError_
 from search_app.config import DEFAULT_DRAIN_SECONDS, Config
 
 

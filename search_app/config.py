@@ -104,8 +104,8 @@ class Config:
     # inter-op threads 1; torch pinned to 1 thread), so `threads` concurrent
     # requests share the cores instead of each spreading over all of them
     # and waiting on each other. FAISS searches on 1 OpenMP thread
-    # (search_app/searcher.py). A build (the indexer) uses all cores:
-    # HEARTSEARCH_MODEL_THREADS (indexer/embedding.py).
+    # (search_app/search/searcher.py). A build (the indexer) uses all cores:
+    # HEARTSEARCH_MODEL_THREADS (indexer/embedding/).
     model_threads: int = 1
 
     @classmethod

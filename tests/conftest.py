@@ -14,7 +14,7 @@ from indexer.build import publish_articles  # noqa: E402
 from indexer.config import DEFAULT_CORPUS_DIR, PROJECT_ROOT  # noqa: E402
 from indexer.embedding import load_embedder  # noqa: E402
 from indexer.sources import load_corpus  # noqa: E402
-from indexer.store import IndexStore  # noqa: E402
+from indexer.index import IndexStore  # noqa: E402
 
 SHARED = PROJECT_ROOT.parent / "shared"
 MEDQUAD = SHARED / "corpora" / "medquad-heart.jsonl"

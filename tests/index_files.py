@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from indexer.store import IndexStore
+from indexer.index import IndexStore
 
 
 def live_segment_file(index_dir: Path, filename: str, generation: str | None = None) -> Path:

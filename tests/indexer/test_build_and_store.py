@@ -7,7 +7,7 @@ import pytest
 
 from indexer.build import publish_articles
 from indexer.models import Article
-from indexer.store import IndexBusy, IndexCorrupt, IndexMissing, IndexStore
+from indexer.index import IndexBusy, IndexCorrupt, IndexMissing, IndexStore
 from tests.index_files import live_segment_file
 
 

@@ -71,7 +71,7 @@ def _two_articles(folder):
 
 
 def _live_model(index_dir):
-    from indexer.store import IndexStore
+    from indexer.index import IndexStore
     live = IndexStore(index_dir).open_current()
     try:
         return live.model

@@ -19,7 +19,7 @@ from indexer.cli import main
 from indexer.config import DEFAULT_CORPUS_DIR, PROJECT_ROOT
 from indexer.embedding import BUILD_MODEL
 from indexer.sources import load_corpus
-from indexer.store import IndexStore
+from indexer.index import IndexStore
 
 TOPICS = ["the mitral valve", "atrial fibrillation", "high blood pressure", "heart failure",
           "a heart attack", "cholesterol", "an irregular heartbeat", "the aortic valve",

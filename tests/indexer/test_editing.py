@@ -11,7 +11,7 @@ import pytest
 from indexer.cli import main
 from indexer.config import PROJECT_ROOT
 from indexer.faults import POINTS
-from indexer.store import IndexStore
+from indexer.index import IndexStore
 
 VALVE = "---\nid: {id}\ntitle: {title}\nauthor: {author}\n---\n{text}\n"
 
@@ -128,7 +128,7 @@ def test_build_killed_at_any_point_leaves_the_live_index(writable_index, tmp_pat
     assert store.current_name() == before
     live = store.open_current()
     assert live.manifest["articles"] == 10
-    from indexer.verify import verify_generation
+    from indexer.index.verify import verify_generation
     assert verify_generation(live) == []
 
     # The next writer cleans the leftovers and succeeds, reusing cached vectors.

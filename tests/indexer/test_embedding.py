@@ -16,12 +16,13 @@ import threading
 import numpy as np
 import pytest
 
-from indexer import embedding, onnx_export
+from indexer import embedding
+from indexer.embedding import export as onnx_export
 from indexer.chunking import chunk_article
 from indexer.embedding import (BUILD_MODEL, DEFAULT_MODEL, FP32_MODEL, INT8_MODEL, MODELS, LazyEmbedder,
                                OnnxEmbedder, SentenceTransformerEmbedder, load_embedder, model_from_env)
 from indexer.models import article_embed_text
-from indexer.onnx_export import check_export, ensure_export, expected_identity, export_dir, source_model_dir
+from indexer.embedding.export import check_export, ensure_export, expected_identity, export_dir, source_model_dir
 
 QUERY = "leaky heart valve"
 
@@ -272,10 +273,10 @@ def test_falls_back_to_torch_when_the_export_fails(fresh_loader, torch_embedder,
 
 def test_an_int8_index_is_refused_by_the_fp32_model(tmp_path, seed_corpus, onnx_int8, onnx_fp32):
     from indexer.build import publish_articles
-    from indexer.store import IndexStore
+    from indexer.index import IndexStore
     from search_app import make_searcher
     from search_app.config import Config
-    from search_app.searcher import IndexMismatch
+    from search_app.search.searcher import IndexMismatch
 
     store = IndexStore(tmp_path / "index")
     with store.lock():
@@ -379,7 +380,7 @@ def test_lazy_embedder_refuses_a_stand_in_it_did_not_announce(torch_embedder):
 
 def test_build_with_a_lazy_embedder_publishes_nothing_when_nothing_changed(tmp_path, seed_corpus, onnx_int8):
     from indexer.build import publish_articles
-    from indexer.store import IndexStore
+    from indexer.index import IndexStore
     store = IndexStore(tmp_path / "index")
     articles = seed_corpus.articles[:2]
     with store.lock():
@@ -396,7 +397,7 @@ def test_build_with_a_lazy_embedder_publishes_nothing_when_nothing_changed(tmp_p
 @pytest.fixture
 def int8_index(tmp_path, seed_corpus, onnx_int8):
     from indexer.build import publish_articles
-    from indexer.store import IndexStore
+    from indexer.index import IndexStore
     store = IndexStore(tmp_path / "int8-index")
     with store.lock():
         publish_articles(store, seed_corpus.articles[:3], seed_corpus.pages, onnx_int8)
@@ -429,10 +430,10 @@ def test_the_app_serves_an_fp32_index_with_the_fp32_model(seed_index_dir, fresh_
 def test_the_app_refuses_an_index_of_an_unknown_model_naming_the_fix(tmp_path, seed_corpus, onnx_fp32,
                                                                      fresh_loader):
     from indexer.build import publish_articles
-    from indexer.store import IndexStore
+    from indexer.index import IndexStore
     from search_app import make_searcher
     from search_app.config import Config
-    from search_app.searcher import IndexMismatch
+    from search_app.search.searcher import IndexMismatch
 
     class Renamed:  # the fp32 vectors under a name this code does not know
         name, dimension, max_tokens = "all-MiniLM-L12-v2", 384, 256

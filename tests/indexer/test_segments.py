@@ -12,7 +12,7 @@ import pytest
 from indexer.build import publish_articles
 from indexer.cli import main
 from indexer.models import Article
-from indexer.store import MAX_SEGMENTS, IndexStore
+from indexer.index import MAX_SEGMENTS, IndexStore
 from indexer.text import stems
 from tests.conftest import MEDQUAD, PROJECT_ROOT, require_shared
 

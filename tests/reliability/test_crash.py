@@ -13,7 +13,7 @@ import pytest
 
 from indexer.config import PROJECT_ROOT
 from indexer.faults import POINTS
-from indexer.store import IndexStore
+from indexer.index import IndexStore
 from tests.servers import get_json, running_server
 
 

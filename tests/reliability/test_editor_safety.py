@@ -13,7 +13,7 @@ import sys
 
 from indexer.cli import main
 from indexer.config import DEFAULT_CORPUS_DIR, PROJECT_ROOT
-from indexer.store import IndexStore
+from indexer.index import IndexStore
 
 PAGE_ID = "what-is-mitral-regurgitation"
 

@@ -15,7 +15,7 @@ import pytest
 
 from indexer.cli import main
 from indexer.config import PROJECT_ROOT
-from indexer.store import GenerationWriter, IndexCorrupt, IndexStore
+from indexer.index import GenerationWriter, IndexCorrupt, IndexStore
 from tests.index_files import live_segment_file
 
 ARTICLE = "---\nid: {id}\ntitle: {title}\n---\n{text}\n"
@@ -286,7 +286,7 @@ def as_nobody(*args: str) -> subprocess.CompletedProcess:
     """The indexer run as an unprivileged user (root ignores file modes)."""
     if shutil.which("setpriv") is None:
         pytest.skip("setpriv not found; permissions scenario skipped")
-    from indexer.onnx_export import default_cache_dir  # the model export the session already made
+    from indexer.embedding.export import default_cache_dir  # the model export the session already made
     env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT), HOME="/tmp",
                HEARTSEARCH_MODEL_CACHE=str(default_cache_dir()))
     env.pop("HEARTSEARCH_KILL_AT", None)

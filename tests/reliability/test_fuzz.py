@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from indexer.models import Article, Page
 from indexer.sources import CorpusError, load_corpus
-from search_app.glossary import Glossary
-from search_app.query import QueryOptions, plan_query
-from search_app.searcher import QueryError, normalise_query
-from search_app.spelling import SpellingCorrector
+from search_app.search.glossary import Glossary
+from search_app.search.query import QueryOptions, plan_query
+from search_app.search.searcher import QueryError, normalise_query
+from search_app.search.spelling import SpellingCorrector
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 

@@ -10,7 +10,7 @@ import time
 from indexer.build import publish_articles
 from indexer.cli import main
 from indexer.models import Article
-from indexer.store import IndexStore
+from indexer.index import IndexStore
 from search_app import create_app
 from search_app.config import Config
 from tests.index_files import live_segment_file

@@ -7,7 +7,7 @@ import json
 
 from indexer.cli import main
 from indexer.sources import load_corpus
-from indexer.store import IndexStore
+from indexer.index import IndexStore
 from tests.reliability.htmlcheck import active_markup
 
 MD = "---\nid: {id}\ntitle: {title}\n{extra}---\n{text}\n"

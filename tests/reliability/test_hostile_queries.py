@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from indexer.store import IndexStore
+from indexer.index import IndexStore
 from tests.reliability.htmlcheck import active_markup
 
 SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy")

@@ -20,7 +20,7 @@ import urllib.request
 import pytest
 
 from indexer.cli import main
-from indexer.store import IndexStore
+from indexer.index import IndexStore
 from tests.servers import get_json, running_server, server_process
 
 SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy")
@@ -78,7 +78,7 @@ def test_production_server_security_defaults(seed_index_dir, scorecard):
 
 def rate_limit_burst(base: str, give_up_after: float = 60.0) -> tuple[list[str], int, str]:
     """Searches on one keep-alive connection until the first 429, checked
-    against the token bucket (search_app/ratelimit.py) rather than a fixed
+    against the token bucket (search_app/api/ratelimit.py) rather than a fixed
     count, so the outcome does not depend on how fast the machine is (as
     long as it answers faster than the bucket refills, 2 a second).
 

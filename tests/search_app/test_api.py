@@ -3,8 +3,8 @@ import pytest
 
 from search_app import create_app
 from search_app.config import Config
-from indexer.store import IndexMissing
-from search_app.searcher import IndexMismatch
+from indexer.index import IndexMissing
+from search_app.search.searcher import IndexMismatch
 
 
 def search(client, **params):

@@ -12,10 +12,11 @@ import shutil
 import pytest
 from pydantic import BaseModel
 
-from indexer.store import IndexStore
-from search_app import create_app, schemas
+from indexer.index import IndexStore
+from search_app import create_app
+from search_app.api import schemas
 from search_app.config import Config
-from search_app.openapi import build_spec
+from search_app.api.openapi import build_spec
 
 SEARCH = "/api/v1/search"
 
@@ -421,7 +422,7 @@ def test_server_default_config_has_rate_limiting_on(monkeypatch):
 
 
 def test_token_bucket_refills_and_says_how_long_to_wait():
-    from search_app.ratelimit import RateLimiter
+    from search_app.api.ratelimit import RateLimiter
     now = [0.0]
     limiter = RateLimiter(60, clock=lambda: now[0])  # one a second, bursts of 60
     assert all(limiter.take("a").allowed for _ in range(60))

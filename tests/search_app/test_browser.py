@@ -21,7 +21,7 @@ require_browser()
 
 from indexer.build import publish_articles  # noqa: E402
 from indexer.models import Article  # noqa: E402
-from indexer.store import IndexStore  # noqa: E402
+from indexer.index import IndexStore  # noqa: E402
 
 HOSTILE = Article(
     id="hostile-test-article",

@@ -4,7 +4,7 @@ import pytest
 
 from indexer.build import publish_articles
 from indexer.models import Article
-from indexer.store import IndexCorrupt, IndexStore
+from indexer.index import IndexCorrupt, IndexStore
 from search_app import create_app
 from search_app.config import Config
 from tests.index_files import live_segment_file

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from search_app.evaluation import (EvalQuery, first_relevant_rank, load_queries, mean_metrics,
+from search_app.evaluation.metrics import (EvalQuery, first_relevant_rank, load_queries, mean_metrics,
                                    score_runs, split_halves, write_per_query)
 
 QUERIES = [

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from search_app.glossary import CATEGORIES, DEFAULT_PATH, Glossary, GlossaryEntry, phrase_key
+from search_app.search.glossary import CATEGORIES, DEFAULT_PATH, Glossary, GlossaryEntry, phrase_key
 
 
 @pytest.fixture(scope="module")

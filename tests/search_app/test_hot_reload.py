@@ -5,7 +5,7 @@ import time
 import urllib.parse
 
 from indexer.cli import main
-from indexer.store import IndexStore
+from indexer.index import IndexStore
 from tests.servers import get_json, running_server
 
 ARTICLE = "---\nid: reload-probe\ntitle: Probe about the tricuspid valve\n---\n{text}\n"

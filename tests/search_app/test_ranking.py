@@ -3,8 +3,8 @@ words reach clinical articles, modes behave as documented, one entry per
 article. Skipped cleanly when ../shared/ is absent."""
 import pytest
 
-from search_app.query import QueryOptions
-from search_app.searcher import MODES, RankingSettings
+from search_app.search.query import QueryOptions
+from search_app.search.searcher import MODES, RankingSettings
 
 
 def ids(result):

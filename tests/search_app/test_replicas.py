@@ -11,7 +11,7 @@ import urllib.parse
 from pathlib import Path
 
 from indexer.cli import main
-from indexer.store import IndexStore
+from indexer.index import IndexStore
 from tests.index_files import live_segment_file
 from tests.servers import get_json, running_server
 

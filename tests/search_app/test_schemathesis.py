@@ -19,7 +19,7 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, respons
                                                status_code_conformance)
 
 from search_app.config import Config
-from search_app.openapi import build_spec
+from search_app.api.openapi import build_spec
 from tests.servers import running_server
 
 MAX_EXAMPLES = int(os.environ.get("HEARTSEARCH_SCHEMATHESIS_EXAMPLES", "25"))

@@ -1,4 +1,4 @@
-"""The urgent-symptom triggers (search_app/data/urgent_triggers.tsv): queries
+"""The urgent-symptom triggers (search_app/pages/data/urgent_triggers.tsv): queries
 that describe an emergency set off the notice; general and educational
 questions do not. Every trigger line must be set off by at least one query
 here, so a line nobody tested cannot slip into the reviewed file."""
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from search_app.urgent import SIGNS, UrgentTriggers, default_triggers, normalise, urgent_signs
+from search_app.pages.urgent import SIGNS, UrgentTriggers, default_triggers, normalise, urgent_signs
 from tests.conftest import SHARED
 
 # query -> the sign the notice must name

@@ -6,7 +6,7 @@ import pytest
 
 from indexer.build import publish_articles
 from indexer.models import Article
-from indexer.store import IndexStore
+from indexer.index import IndexStore
 from search_app import create_app
 from search_app.config import Config
 
@@ -218,7 +218,7 @@ def test_odd_page_numbers_are_harmless(small_pages):
 
 def test_highlight_pieces_are_plain_text_that_add_up_to_the_original():
     from indexer.text import stem
-    from search_app.web import mark_terms, passage_segments, safe_url
+    from search_app.pages.views import mark_terms, passage_segments, safe_url
     text = 'Leaky valve <img src=x onerror="alert(1)"> & <script>valves’ leaks</script>'
     pieces = mark_terms(text, {stem("valve"), stem("onerror"), stem("leak")})
     assert "".join(p.text for p in pieces) == text

@@ -6,7 +6,7 @@ a notice to call emergency services above the results; the results are shown
 either way. A missed trigger means no notice; a false one means an
 unneeded notice, so the list errs on the side of showing it.
 
-The triggers live in the reviewed data file ``search_app/data/urgent_triggers.tsv``
+The triggers live in the reviewed data file ``search_app/pages/data/urgent_triggers.tsv``
 (its header says how it was reviewed). Format, one trigger a line::
 
     sign<TAB>part [+ part ...]

@@ -1,13 +1,13 @@
 """One shape for a search hit, used by both the JSON API and the page, so the
 two can never disagree about who wrote a passage. The shapes are documented
-by the response models in `search_app/schemas.py`; the contract tests check
+by the response models in `search_app/api/schemas.py`; the contract tests check
 that every response fits them."""
 from __future__ import annotations
 
 from typing import Sequence
 
-from indexer.store import PassageRecord
-from search_app.searcher import Hit, SearchResult
+from indexer.index import PassageRecord
+from search_app.search.searcher import Hit, SearchResult
 
 UNATTRIBUTED = "unattributed"
 

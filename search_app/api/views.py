@@ -1,6 +1,6 @@
 """The versioned JSON API: /api/v1/...
 
-Every parameter is validated by the pydantic models in `search_app/schemas.py`
+Every parameter is validated by the pydantic models in `search_app/api/schemas.py`
 (the same models the OpenAPI document at /openapi.json is generated from);
 every failure is {"error": {"code", "message", "field"}} with its HTTP status.
 
@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from flask import Blueprint, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from indexer.store import Generation, PassageRecord
-from search_app.errors import INDEX_RETRY_AFTER, INDEX_UNAVAILABLE_MESSAGE, api_error
-from search_app.results import article_to_dict, attribution_of, passage_to_dict, result_to_dict
-from search_app.schemas import (FILTER_CANDIDATES, MAX_LIST_OFFSET, MAX_OFFSET, MAX_PASSAGE_ID, ApiInputError,
+from indexer.index import Generation, PassageRecord
+from search_app.api.errors import INDEX_RETRY_AFTER, INDEX_UNAVAILABLE_MESSAGE, api_error
+from search_app.search.results import article_to_dict, attribution_of, passage_to_dict, result_to_dict
+from search_app.api.schemas import (FILTER_CANDIDATES, MAX_LIST_OFFSET, MAX_OFFSET, MAX_PASSAGE_ID, ApiInputError,
                                 ArticleListParams, invalid_encoding_field,
                                 search_params_model, validate)
-from search_app.searcher import QueryError
+from search_app.search.searcher import QueryError
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -65,7 +65,7 @@ class Catalog:
     """Per generation: every article's summary (ordered by id) and the source
     pages' disclaimers, built once on first use."""
 
-    identity: object  # the generation's name and id (indexer.history.Entry)
+    identity: object  # the generation's name and id (indexer.index.history.Entry)
     articles: list[dict]
     by_id: dict[str, dict]
     disclaimers: dict[str, str | None]

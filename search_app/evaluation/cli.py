@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from search_app.evaluation import evaluate, format_table, load_queries, split_halves, write_per_query
+from search_app.evaluation.metrics import evaluate, format_table, load_queries, split_halves, write_per_query
 
 DEFAULT_MODES = ("dense", "lexical", "hybrid", "default")
 

@@ -2,7 +2,7 @@
 
 Readers type "clogged arteries", "water pills" or "heart flutter"; the
 articles say "atherosclerosis", "diuretics" and "atrial flutter". The
-glossary (``search_app/data/lay_glossary.tsv``) lists such pairs, and this
+glossary (``search_app/search/data/lay_glossary.tsv``) lists such pairs, and this
 module finds the lay phrases in a query and names the clinical terms to add.
 
 File format — one entry a line, three TAB-separated columns::

@@ -1,7 +1,7 @@
 """The on-disk index: the only module that knows its layout.
 
     <root>/CURRENT                 the live generation: its name and random id (replaced atomically)
-    <root>/history.json            which generations were live, in order (indexer.history)
+    <root>/history.json            which generations were live, in order (indexer.index.history)
     <root>/generations/<name>/     one published generation:
         manifest.json              model, counts, pages, its segments, deleted articles
     <root>/segments/<name>/        one immutable segment, shared by generations:
@@ -9,7 +9,7 @@
         vectors.faiss              passage vectors (normalised, inner product); local ids
         articles.faiss             whole-article vectors; local ids
         passages.sqlite            articles, passages, vocabulary
-        lexical.npz                BM25 postings of stemmed words (indexer.lexical_index)
+        lexical.npz                BM25 postings of stemmed words (indexer.index.lexical)
     <root>/generations/.staging-*  a generation being published (removed if abandoned)
     <root>/embeddings.sqlite       cache of vectors keyed by model + text hash
     <root>/.lock                   held by the one writer at a time
@@ -52,11 +52,11 @@ import faiss
 import numpy as np
 
 from indexer.faults import checkpoint
-from indexer.history import Entry, History
-from indexer.lexical_index import LexicalIndex, inverse_document_frequencies, top_k, write_lexical_index
+from indexer.index.history import Entry, History
+from indexer.index.lexical import LexicalIndex, inverse_document_frequencies, top_k, write_lexical_index
 from indexer.models import Article, Page, Passage
 from indexer.text import stem, stems as text_stems, words as text_words
-from indexer.vector_index import VectorIndexSettings, build_vector_index, live_selector, search_params
+from indexer.index.vectors import VectorIndexSettings, build_vector_index, live_selector, search_params
 
 FORMAT_VERSION = 4
 MANIFEST = "manifest.json"
@@ -496,7 +496,7 @@ class Generation:
 
     def lexical(self, terms: Sequence[str], k: int) -> list[tuple[int, float]]:
         """BM25 over stemmed words: (passage id, score), best first, scored
-        with the statistics of the whole generation (indexer.lexical_index)."""
+        with the statistics of the whole generation (indexer.index.lexical)."""
         terms = [t for t in dict.fromkeys(terms) if t]
         if not terms or k < 1:
             return []
@@ -1136,12 +1136,12 @@ class IndexStore:
 
     def publish(self, writer: GenerationWriter) -> Generation:
         """Check the new generation opens, its new segments match their
-        checksums and it agrees with itself (`indexer.verify`), then make it
+        checksums and it agrees with itself (`indexer.index.verify`), then make it
         live with one atomic rename of CURRENT. A bad generation is refused
         and the live one stays."""
         final = self.generations_dir / writer.name
         try:
-            from indexer.verify import verify_generation
+            from indexer.index.verify import verify_generation
             staged = Generation(writer.staging, self.segments_dir)
             try:
                 new = [s for s in staged.segments if s.path in writer.new_segments]

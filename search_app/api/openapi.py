@@ -1,5 +1,5 @@
 """The OpenAPI 3.1 document of /api/v1, generated from the pydantic models in
-`search_app/schemas.py` (the models that validate the requests), served at
+`search_app/api/schemas.py` (the models that validate the requests), served at
 /openapi.json, and the same document as a readable page at /api/docs.
 
 Query and path parameters are the properties of the request models: a
@@ -18,7 +18,7 @@ from flask import Blueprint, current_app, render_template, request
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from search_app import schemas as s
+from search_app.api import schemas as s
 from search_app.config import DEFAULT_RATE_LIMIT, Config
 
 API_VERSION = "1.0.0"

@@ -5,7 +5,7 @@ from typing import Sequence
 
 import numpy as np
 
-from indexer.store import Generation, Segment
+from indexer.index import Generation, Segment
 
 # fp16 or int8 storage decodes to vectors a little off unit length.
 NORM_TOLERANCE = {"flat": 1e-3, "fp16": 1e-2, "sq8": 5e-2}

@@ -26,11 +26,11 @@ from typing import Callable
 import faiss
 
 from indexer.embedding import Embedder
-from indexer.store import Generation, IndexCorrupt, IndexError_, IndexStore, PassageRecord
+from indexer.index import Generation, IndexCorrupt, IndexError_, IndexStore, PassageRecord
 from indexer.text import stem, words
-from search_app.intent import query_needs, title_need
-from search_app.query import QueryOptions, QueryPlan, corpus_synonym_table, plan_query
-from search_app.spelling import SpellingCorrector, load_english_words
+from search_app.search.intent import query_needs, title_need
+from search_app.search.query import QueryOptions, QueryPlan, corpus_synonym_table, plan_query
+from search_app.search.spelling import SpellingCorrector, load_english_words
 
 log = logging.getLogger(__name__)
 MODES = ("hybrid", "dense", "lexical")
@@ -84,7 +84,7 @@ class SearchResult:
     total: int                     # how many articles (or passages) matched at all
     generation: str
     took_ms: float
-    identity: object = None        # the generation's name and id (indexer.history.Entry)
+    identity: object = None        # the generation's name and id (indexer.index.history.Entry)
     timings_ms: dict[str, float] = field(default_factory=dict)  # per stage
 
 

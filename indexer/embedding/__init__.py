@@ -9,7 +9,7 @@ One model, all-MiniLM-L6-v2, under two names (`MODELS`), two runtimes
 (`load_embedder`):
 
   OnnxEmbedder                 onnxruntime on a cached ONNX export
-                               (indexer/onnx_export.py); "fp32" gives the
+                               (indexer/embedding/export.py); "fp32" gives the
                                torch vectors to ~2e-7 and the same name,
                                "all-MiniLM-L6-v2"; "int8" is quantised and
                                named "all-MiniLM-L6-v2-onnx-int8";
@@ -31,7 +31,7 @@ Threads (the one place they are decided):
   - a server loads the model with threads=1 (search_app.config.Config.
     model_threads): torch is then pinned to one intra-op and one inter-op
     thread for the whole process. FAISS's OpenMP is pinned to 1 thread by
-    search_app/searcher.py.
+    search_app/search/searcher.py.
 
 Environment:
   HEARTSEARCH_MODEL          model of a build (one of MODELS; default: see above)
@@ -152,7 +152,7 @@ class SentenceTransformerEmbedder:
 
 class OnnxEmbedder:
     """The same model run by onnxruntime from a cached ONNX export
-    (`indexer.onnx_export`): tokenised with `tokenizers` from the export's
+    (`indexer.embedding.export`): tokenised with `tokenizers` from the export's
     tokenizer.json (truncated at max_seq_length), mean-pooled over the
     attention mask, L2-normalised.
 
@@ -189,7 +189,7 @@ class OnnxEmbedder:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        from indexer.onnx_export import OUTPUT_NAME, ensure_export
+        from indexer.embedding.export import OUTPUT_NAME, ensure_export
 
         self.variant = variant
         self.name = FP32_MODEL if variant == "fp32" else f"{FP32_MODEL}-onnx-{variant}"

@@ -14,13 +14,13 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, render_template, request, url_for
 
-from indexer.store import IndexError_
+from indexer.index import IndexError_
 from indexer.text import STOP_WORDS, stem, words
-from search_app.errors import INDEX_RETRY_AFTER
-from search_app.results import UNATTRIBUTED, attribution_label
-from search_app.schemas import ascii_whole_number, invalid_encoding_field
-from search_app.searcher import Hit, QueryError, SearchResult, normalise_query
-from search_app.urgent import urgent_signs
+from search_app.api.errors import INDEX_RETRY_AFTER
+from search_app.search.results import UNATTRIBUTED, attribution_label
+from search_app.api.schemas import ascii_whole_number, invalid_encoding_field
+from search_app.search.searcher import Hit, QueryError, SearchResult, normalise_query
+from search_app.pages.urgent import urgent_signs
 
 web = Blueprint("web", __name__)
 

@@ -1,6 +1,6 @@
 """The API's schemas, as pydantic models: request parameters (these validate
 every request) and responses (these document every response). The OpenAPI
-document (`search_app/openapi.py`) is generated from these same models, so
+document (`search_app/api/openapi.py`) is generated from these same models, so
 what is documented is what is checked.
 
 Request models are built per configuration (`search_params_model(config)`),
@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
-from search_app.searcher import MODES, QueryError, normalise_query
+from search_app.search.searcher import MODES, QueryError, normalise_query
 
 MAX_OFFSET = 1000               # deepest search offset
 FILTER_CANDIDATES = 200         # filters apply to this many top search candidates

@@ -34,7 +34,7 @@ from typing import Callable
 import faiss
 import numpy as np
 
-PROBE_QUERIES = Path(__file__).resolve().parent / "data" / "probe_queries.txt"
+PROBE_QUERIES = Path(__file__).resolve().parent.parent / "data" / "probe_queries.txt"
 STORAGES = ("flat", "fp16", "sq8")
 _FACTORY_SUFFIX = {"flat": "Flat", "fp16": "SQfp16", "sq8": "SQ8"}
 

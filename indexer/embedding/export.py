@@ -24,7 +24,7 @@ exports in the cache are serialised by a lock file, so readers never see a
 half-written export and two processes never both export. No network: the
 model comes from the installed package (HF_HUB_OFFLINE=1 is set).
 
-Command line: `python -m indexer.onnx_export [fp32|int8 ...] [--cache DIR]`.
+Command line: `python -m indexer.embedding.export [fp32|int8 ...] [--cache DIR]`.
 """
 from __future__ import annotations
 
@@ -334,7 +334,7 @@ def quantize_variant(fp32_dir: Path, folder: Path, per_channel: bool, reduce_ran
 
 def main(argv: list[str] | None = None) -> int:
     import argparse
-    parser = argparse.ArgumentParser(prog="python -m indexer.onnx_export",
+    parser = argparse.ArgumentParser(prog="python -m indexer.embedding.export",
                                      description="Export all-MiniLM-L6-v2 to ONNX (cached).")
     parser.add_argument("variants", nargs="*", metavar="VARIANT",
                         help=f"{' or '.join(VARIANTS)} (default: all)")
