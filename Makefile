@@ -10,11 +10,12 @@ export PYTHONPATH := $(CURDIR)
 MEDQUAD := ../shared/corpora/medquad-heart.jsonl
 DEV_QUERIES := ../shared/eval/dev-queries.jsonl
 
-.PHONY: help install install-browser run index serve test eval bench clean
+.PHONY: help install install-browser run index serve test test-fast eval bench clean
 
 help:
 	@echo "make run      install, build the index from corpus/ if needed, serve on http://127.0.0.1:8000"
 	@echo "make test     install and run the test suite"
+	@echo "make test-fast  the fast tier only: no model, server, browser or cluster (well under two minutes)"
 	@echo "make install  create .venv with the pinned requirements"
 	@echo "make install-browser  Debian's chromium (apt, only if missing) + Python Playwright, for the browser tests"
 	@echo "make index    (re)build the index from corpus/ (only changed articles are embedded)"
@@ -97,6 +98,12 @@ install-browser: install
 test: install install-browser
 	$(PY) -m pytest
 
+# The fast tier: pure-module tests (fusion, BM25, vector-index choice, query
+# planning, importers, settings...) with no model, real index, server,
+# browser or cluster; those refuse to start under --fast (tests/conftest.py).
+test-fast: install
+	$(PY) -m pytest --fast -p no:cacheprovider
+
 # Ranking quality on the shared NIH corpus and dev queries (see docs/quality.md).
 # MODEL=all-MiniLM-L6-v2 (fp32) or all-MiniLM-L6-v2-onnx-int8 (indexer.embedding.MODELS):
 # that model, in its own index folder (and embedding cache) data/medquad-index-MODEL.
@@ -107,7 +114,7 @@ eval: install
 	@if [ ! -f $(MEDQUAD) ] || [ ! -f $(DEV_QUERIES) ]; then \
 		echo "make eval needs $(MEDQUAD) and $(DEV_QUERIES); not found, nothing to do"; exit 0; fi; \
 	$(PY) -m indexer build $(MEDQUAD) --index-dir $(EVAL_INDEX) $(if $(MODEL),--model $(MODEL)) && \
-	$(PY) -m indexer eval --index-dir $(EVAL_INDEX) --queries $(DEV_QUERIES) --out data/eval-ranks$(if $(MODEL),-$(MODEL)).jsonl
+	$(PY) -m search_app.evaluation --index-dir $(EVAL_INDEX) --queries $(DEV_QUERIES) --out data/eval-ranks$(if $(MODEL),-$(MODEL)).jsonl
 
 # Reliability and security (docs/reliability.md): load while publishing, crashes,
 # full disk, hostile input, fuzzing. Prints a scorecard; `make test` runs the quick part.

@@ -184,12 +184,12 @@ from benchmarks.bench_search import QUERIES
 from indexer.embedding import load_embedder
 from indexer.index import IndexStore
 from search_app.search.glossary import Glossary
-from search_app.search.searcher import Searcher
+from search_app.search.searcher import LiveSearcher
 embedder = load_embedder()
 embedder.encode(["warm up the model"])
 store = IndexStore({index!r})
 before = smaps()
-searcher = Searcher(store, embedder, glossary=Glossary.load())
+searcher = LiveSearcher.over(store, embedder, glossary=Glossary.load())
 for q in QUERIES:
     for mode in ("dense", "lexical", "hybrid"):
         searcher.search(q, 10, mode=mode)

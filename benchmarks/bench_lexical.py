@@ -163,7 +163,7 @@ def dev_query_terms(articles, queries) -> list[list[str]]:
 
 # ------------------------------------------------------------------ FTS5
 
-# The project's lexical table and query, as indexer/index/store.py has them (SCHEMA
+# The project's lexical table and query, as indexer/index/layout.py has them (SCHEMA
 # and Generation.lexical, one segment): keep these two in step with it.
 FTS_TABLE = "CREATE VIRTUAL TABLE passages_fts USING fts5(body, synonyms, tokenize='unicode61')"
 FTS_QUERY = ("SELECT rowid, -bm25(passages_fts, 1.0, 0.5) FROM passages_fts "
@@ -171,9 +171,9 @@ FTS_QUERY = ("SELECT rowid, -bm25(passages_fts, 1.0, 0.5) FROM passages_fts "
 
 
 def check_in_step_with_store() -> list[str]:
-    """Warnings if indexer/index/store.py no longer has the table or query above."""
-    source = (ROOT / "indexer" / "store.py").read_text("utf-8")
-    return [f"warning: indexer/index/store.py no longer contains {what}; update bench_lexical.py"
+    """Warnings if indexer/index/layout.py no longer has the table or query above."""
+    source = (ROOT / "indexer" / "index" / "layout.py").read_text("utf-8")
+    return [f"warning: indexer/index/layout.py no longer contains {what}; update bench_lexical.py"
             for what, text in (("FTS_TABLE", FTS_TABLE), ("FTS_QUERY", FTS_QUERY.split(" FROM ")[0]))
             if text not in source]
 

@@ -158,7 +158,7 @@ def build_heartsearch(runtime: str, articles, pages, workdir: Path) -> tuple[obj
     from indexer.models import article_embed_text
     from indexer.index import IndexStore
     from search_app.search.glossary import Glossary
-    from search_app.search.searcher import Searcher
+    from search_app.search.searcher import LiveSearcher
     store = IndexStore(workdir / f"heartsearch-{runtime}", cache_path=workdir / f"cache-{runtime}.sqlite")
     watch = Stopwatch()
     started = time.perf_counter()
@@ -168,7 +168,7 @@ def build_heartsearch(runtime: str, articles, pages, workdir: Path) -> tuple[obj
     with store.lock():
         report = publish_articles(store, articles, pages, embedder)
     built = time.perf_counter()
-    searcher = Searcher(store, embedder, glossary=Glossary.load())
+    searcher = LiveSearcher.over(store, embedder, glossary=Glossary.load())
     texts = [p.embed_text for a in articles for p in chunk_article(a)] + [article_embed_text(a) for a in articles]
     build = {"seconds": round(built - started, 2), "model_load_s": round(loaded - started, 2),
              "index_s": round(built - loaded, 2), "embedding_s": round(watch.seconds, 2),
@@ -265,12 +265,12 @@ def torch_queries_on(searcher) -> tuple[object, dict]:
     """The same index searched with the torch model: the ONNX and torch
     runtimes give the same vectors under the same model name, so an index
     built by one serves the other (indexer/embedding/). Cheap: no build."""
-    from search_app.search.searcher import Searcher
+    from search_app.search.searcher import LiveSearcher
     started = time.perf_counter()
     embedder = heartsearch_embedder("torch")
     build = {"seconds": None, "model_load_s": round(time.perf_counter() - started, 2), "runtime": "torch",
              "note": "index built with onnx (same vectors); torch runs the queries. --torch-build times a build"}
-    return Searcher(searcher.store, embedder, glossary=searcher.glossary), build
+    return LiveSearcher.over(searcher.index.store, embedder, glossary=searcher.searcher.glossary), build
 
 
 def bench_heartsearch(articles, pages, queries, torch: str, rounds: int, workdir: Path, log) -> list[dict]:

@@ -184,7 +184,7 @@ def reference_caches(embedder) -> list[Path]:
 
 
 def reference_vectors(embedder, keys: list[str]) -> dict:
-    from indexer.index import EmbeddingCache
+    from indexer.embedding.cache import EmbeddingCache
     found: dict = {}
     for path in reference_caches(embedder):
         cache = EmbeddingCache(path, embedder.dimension)
@@ -207,7 +207,7 @@ def timed_publish(store, articles, embedder) -> float:
 def bench_size(workdir: Path, embedder, base, passages_target: int, runs: int, queries: list[str],
                edits: int) -> dict:
     from search_app.search.glossary import Glossary
-    from search_app.search.searcher import Searcher
+    from search_app.search.searcher import LiveSearcher
     rng = np.random.default_rng(passages_target)
     articles = scaled_articles(base, passages_target)
     store = IndexStore(workdir / f"size-{passages_target}", cache_path=workdir / "cache.sqlite")
@@ -228,7 +228,7 @@ def bench_size(workdir: Path, embedder, base, passages_target: int, runs: int, q
 
     gc.collect()
     before = rss_mb()
-    searcher = Searcher(store, embedder, glossary=Glossary.load())
+    searcher = LiveSearcher.over(store, embedder, glossary=Glossary.load())
     for q in queries[:20]:
         searcher.search(q, 10)  # warm: caches, page cache, lazy lookups
     loaded = rss_mb()

@@ -1,13 +1,24 @@
-"""Turn a set of articles into a published generation, embedding only what
-is new.
+"""Turn a change to the index into a published generation, embedding only
+what is new.
 
-Every write path (a full build, `add`, `remove`, `sync`) comes down to
-`publish_articles`: decide the complete article set of the next generation,
-diff it against the live one by content hash, chunk, fetch cached vectors,
-embed the rest, write a new generation and switch to it.
+Every write path (`build`, `sync`, `add`, `remove`) comes down to `publish`:
+the command says what changes (indexer.next_set: articles to write, ids to
+delete, the page set), and this module diffs the written articles against
+the live generation by content hash, chunks and embeds only the new and
+edited ones (cached vectors reused), keeps every other live article in its
+segment by reference, decides whether segments are merged, and publishes.
+
+Why a change and not the complete article set: handing back every live
+article unchanged meant reading all their text for a one-article edit.
+`publish_articles` (the complete set, for tests and benchmarks) is the same
+path with the change worked out from the live ids.
+
+The live generation is opened once per command (`editing`) and passed
+along: the model choice, the next set and the diff all read that one.
 """
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from dataclasses import dataclass, field
@@ -16,11 +27,13 @@ from typing import Callable, Sequence
 import numpy as np
 
 from indexer.chunking import ChunkingConfig, chunk_article
-from indexer.embedding import DEFAULT_MODEL, Embedder
+from indexer.embedding import BUILD_MODEL, MODELS, Embedder, model_from_env
 from indexer.faults import checkpoint
 from indexer.models import Article, Page, article_embed_text, embedding_key
-from indexer.index import IndexError_, IndexStore, SegmentContent, plan_merge, segment_content
-from indexer.index.vectors import probe_texts
+from indexer.index import (Generation, GenerationWriter, IndexCorrupt, IndexError_, IndexMissing, IndexStore,
+                           SegmentContent, plan_merge, segment_content)
+from indexer.index.vectors import VectorIndexSettings, probe_texts
+from indexer.next_set import Change
 
 ProgressFactory = Callable[[int, str], "object"]
 
@@ -121,14 +134,24 @@ def embed_texts(texts: Sequence[str], embedder: Embedder, store: IndexStore, lab
         cache.close()
 
 
-def _probe_vectors(embedder: Embedder, store: IndexStore) -> Callable[[], np.ndarray]:
+class _Probes:
     """Reader questions embedded by the model, for measuring an approximate
-    index's recall (indexer.index.vectors); computed only if one is built."""
-    def probes() -> np.ndarray:
-        vectors, _ = embed_texts(probe_texts(), embedder, store, "embedding probe queries",
-                                 progress=lambda total, label: _progress_bar(0, label))
-        return vectors
-    return probes
+    index's recall (indexer.index.vectors). Embedded once per publish and
+    only when a segment is large enough to get an approximate index, then
+    handed to the store as data: the store never calls back into the
+    embedding."""
+
+    def __init__(self, embedder: Embedder, store: IndexStore, settings: VectorIndexSettings):
+        self.embedder, self.store, self.settings = embedder, store, settings
+        self._vectors: np.ndarray | None = None
+
+    def for_segment(self, content: SegmentContent) -> np.ndarray | None:
+        if max(len(content.passages), len(content.articles)) < self.settings.ann_min_vectors:
+            return None  # an exact index: nothing to measure
+        if self._vectors is None:
+            self._vectors, _ = embed_texts(probe_texts(), self.embedder, self.store, "embedding probe queries",
+                                           progress=lambda total, label: _progress_bar(0, label))
+        return self._vectors
 
 
 def _embedded_segment(articles: Sequence[Article], embedder: Embedder, store: IndexStore,
@@ -144,28 +167,79 @@ def _embedded_segment(articles: Sequence[Article], embedder: Embedder, store: In
     return SegmentContent(articles, passages, vectors, article_vectors), embedded, embedded_articles
 
 
+# ------------------------------------------------------------------ one command's live generation
+
+def _open_live(store: IndexStore, tolerate_damage: bool) -> tuple[Generation | None, str | None]:
+    """The live generation (None: no index yet) and, when it is damaged but
+    the command replaces the whole set, why it is started over. An add or
+    remove cannot start over: it would lose what it cannot read."""
+    try:
+        return store.open_current(), None
+    except IndexMissing:
+        return None, None
+    except IndexCorrupt as err:
+        if not tolerate_damage:
+            raise IndexCorrupt(f"{err}; rebuild the whole index first "
+                               f"(`python -m indexer build PATH...`)") from None
+        return None, f"{err}; building a complete new generation"
+
+
+@contextlib.contextmanager
+def editing(store: IndexStore, wait_seconds: float = 0.0, tolerate_damage: bool = False):
+    """One writing command: hold the writer's lock, clean what a dead writer
+    left, and open the live generation once; yields (generation or None,
+    damage note or None). Pass the generation to `model_for` and `publish`."""
+    with store.lock(wait_seconds):
+        store.clean_leftovers()
+        live, damage = _open_live(store, tolerate_damage)
+        try:
+            yield live, damage
+        finally:
+            if live is not None:
+                live.close()
+
+
+def model_for(flag: str | None, live: Generation | None) -> str:
+    """The model to publish with: --model, else $HEARTSEARCH_MODEL (a bad
+    one raises ValueError), else the live index's (an edit never silently
+    re-embeds the index with another model), else BUILD_MODEL (a new index)."""
+    requested = flag or model_from_env()
+    if requested:
+        return requested
+    return live.model if live is not None and live.model in MODELS else BUILD_MODEL
+
+
+@contextlib.contextmanager
+def embedder_for(model: str, dask: str | None = None):
+    """A lazy embedder for `model`: loaded only if something is embedded;
+    on a Dask cluster (indexer.distributed, the only place Dask is imported)
+    when `dask` names one. Lazy, not a bare loader: `publish` compares its
+    name with the live index's before deciding there is nothing to do."""
+    from indexer.embedding import LazyEmbedder
+    if not dask:
+        yield LazyEmbedder(model)
+        return
+    from indexer.distributed import cluster_embedder
+    with cluster_embedder(dask, model=model) as loader:
+        yield LazyEmbedder(model, loader)
+
+
+# ------------------------------------------------------------------ publishing
+
 def publish_articles(store: IndexStore, articles: Sequence[Article], pages: Sequence[Page],
                      embedder: Embedder | Callable[[], Embedder],
                      chunking: ChunkingConfig = ChunkingConfig(),
                      force: bool = False, progress: ProgressFactory = _progress_bar) -> BuildReport:
-    """Make `articles` (the complete set) the next live generation.
-
-    Call while holding `store.lock()`. If nothing differs from the live
-    generation, nothing is published unless `force`. Otherwise only the
-    added and edited articles are chunked and embedded, into one new
-    segment; the live generation's other segments are reused as they are
-    (indexer.index). `force`, a different model or different chunking
-    rebuilds everything into one segment. `embedder` may be a loader,
-    called only when there is something to embed (loading costs seconds).
-    """
-    started = time.perf_counter()
-    report = BuildReport()
+    """Make `articles` (the complete set) the next live generation: `publish`
+    with every other live article deleted. Call while holding `store.lock()`."""
     try:
         live = store.open_current()
     except IndexError_:
         live = None
     try:
-        return _publish(store, live, articles, pages, embedder, chunking, force, progress, report, started)
+        others = set(live.article_hashes()) - {a.id for a in articles} if live is not None else set()
+        return publish(store, live, Change(write=list(articles), delete=others, pages=list(pages)),
+                       embedder, chunking, force, progress)
     finally:
         if live is not None:
             live.close()
@@ -181,6 +255,27 @@ def _diff_pages(old: Sequence[Page], new: Sequence[Page], report: BuildReport) -
     report.pages_removed = sorted(set(before) - set(after))
 
 
+def _diff(live: Generation | None, change: Change, report: BuildReport) -> dict[str, Article]:
+    """Fill in what is added, updated, unchanged and removed (articles by
+    content hash, from the live ids and hashes only) and the pages; returns
+    the written articles by id."""
+    old_hashes = live.article_hashes() if live is not None else {}
+    written = {a.id: a for a in change.write}
+    for article in written.values():
+        old = old_hashes.get(article.id)
+        if old is None:
+            report.added.append(article.id)
+        elif old != article.content_hash():
+            report.updated.append(article.id)
+        else:
+            report.unchanged += 1
+    report.removed = sorted((change.delete & old_hashes.keys()) - written.keys())
+    gone = set(report.removed)
+    report.unchanged += sum(1 for i in old_hashes if i not in written and i not in gone)
+    _diff_pages(live.pages() if live is not None else [], change.pages, report)
+    return written
+
+
 def _publish_pages_only(store: IndexStore, live, pages: Sequence[Page], report: BuildReport,
                         started: float) -> BuildReport:
     """Only pages changed. They live in the manifest, so the next generation
@@ -191,66 +286,84 @@ def _publish_pages_only(store: IndexStore, live, pages: Sequence[Page], report: 
         writer.keep(live)
         chunking = live.manifest.get("chunking")
         manifest = writer.finish(pages, extra={"chunking": chunking} if chunking is not None else None)
-        store.publish(writer)
+        published = store.publish(writer)
     except BaseException:  # includes Ctrl-C: drop the half-written generation now
         store.discard(writer)
         raise
+    published.close()
     report.generation, report.published = writer.name, True
     report.passages = report.reused = manifest["passages"]
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _publish(store, live, articles, pages, embedder, chunking, force, progress, report, started) -> BuildReport:
-    old_hashes = live.article_hashes() if live is not None else {}
-    by_id = {a.id: a for a in articles}
-    for article in articles:
-        old = old_hashes.get(article.id)
-        if old is None:
-            report.added.append(article.id)
-        elif old != article.content_hash():
-            report.updated.append(article.id)
-        else:
-            report.unchanged += 1
-    report.removed = sorted(set(old_hashes) - set(by_id))
-    _diff_pages(live.pages() if live is not None else [], pages, report)
+def _merge_segments(writer: GenerationWriter, settings: VectorIndexSettings, probes: _Probes) -> list[str]:
+    """Merge the segments the store's policy picks (`plan_merge`: too many,
+    or too much of one deleted) into one; returns their names."""
+    merge = plan_merge(writer)
+    if not merge.segments:
+        return []
+    merged = segment_content(merge.segments, writer.deleted)
+    writer.drop_segments(merge.segments)
+    if merged.articles:
+        writer.add_segment(merged, probes.for_segment(merged), settings)
+    return [s.name for s in merge.segments]
+
+
+def publish(store: IndexStore, live: Generation | None, change: Change,
+            embedder: Embedder | Callable[[], Embedder], chunking: ChunkingConfig = ChunkingConfig(),
+            force: bool = False, progress: ProgressFactory = _progress_bar) -> BuildReport:
+    """Make `live` (None: no index yet) with `change` applied the next live
+    generation. Call while holding `store.lock()` (`editing`).
+
+    If nothing differs, nothing is published unless `force`. Otherwise only
+    the added and edited articles are chunked and embedded, into one new
+    segment; the live segments are kept by reference with the edited and
+    deleted articles marked deleted (indexer.index), and merged when the
+    store's policy says so. `force`, a different model or different
+    chunking rebuilds everything into one segment: only then is the text of
+    live articles the change did not name read back. A model that
+    takes seconds to load comes as a LazyEmbedder: it loads only when
+    there is something to embed."""
+    started = time.perf_counter()
+    report = BuildReport()
+    written = _diff(live, change, report)
     live_model = live.model if live is not None else None
-    wanted_model = embedder.name if hasattr(embedder, "encode") else DEFAULT_MODEL
+    wanted_model = embedder.name
     if not (report.changed or report.pages_changed or force or live_model != wanted_model):
         report.seconds = time.perf_counter() - started
         return report
     if not (report.changed or force or live_model != wanted_model):
-        return _publish_pages_only(store, live, pages, report, started)
-    if callable(embedder) and not hasattr(embedder, "encode"):
-        embedder = embedder()
+        return _publish_pages_only(store, live, change.pages, report, started)
     chunk_settings = {"max_words": chunking.max_words, "overlap_sentences": chunking.overlap_sentences}
     incremental = (live is not None and not force and live.model == embedder.name
                    and live.manifest.get("chunking") == chunk_settings)
-    probes = _probe_vectors(embedder, store)
     if incremental:
-        to_embed = sorted((by_id[i] for i in report.added + report.updated), key=lambda a: a.id)
+        to_embed = [written[i] for i in report.added + report.updated]
     else:
-        to_embed = sorted(articles, key=lambda a: a.id)
+        # Live articles the change did not name: re-embedded too, so read back.
+        untouched = report.unchanged - (len(written) - len(report.added) - len(report.updated))
+        gone = set(report.removed)
+        to_embed = list(written.values()) + ([a for a in live.articles() if a.id not in written and a.id not in gone]
+                                             if untouched else [])
+    to_embed.sort(key=lambda a: a.id)
+    settings = VectorIndexSettings.from_env()
+    probes = _Probes(embedder, store, settings)
     content, embedded, embedded_articles = _embedded_segment(to_embed, embedder, store, chunking, progress)
     writer = store.new_generation(embedder.name, embedder.dimension)
     try:
         if incremental:
             numbers = live.article_numbers()
             writer.keep(live, [numbers[i] for i in report.updated + report.removed])
-            merge = plan_merge(writer)
-            if merge.segments:
-                merged = segment_content(merge.segments, writer.deleted)
-                writer.drop_segments(merge.segments)
-                if merged.articles:
-                    writer.add_segment(merged, probes)
-                report.merged = [s.name for s in merge.segments]
+            report.merged = _merge_segments(writer, settings, probes)
         if content.articles:
-            writer.add_segment(content, probes)
-        manifest = writer.finish(pages, extra={"chunking": chunk_settings})
-        store.publish(writer)
+            writer.add_segment(content, probes.for_segment(content), settings)
+        manifest = writer.finish(change.pages, extra={"chunking": chunk_settings})
+        published = store.publish(writer)
     except BaseException:  # includes Ctrl-C: drop the half-written generation now
         store.discard(writer)
         raise
+    published.close()
     report.generation = writer.name
     report.passages = manifest["passages"]
     report.embedded = embedded + embedded_articles

@@ -2,18 +2,22 @@
 
 Passages are whole sentences packed up to a word budget, with a one-sentence
 overlap so that a fact split across a boundary is still found whole in one
-passage. The budget is in words; the model's window is 256 word pieces, and
-60 words (with the title in front) stays well inside it even for dense
-clinical vocabulary (tests check the real tokenizer on the real corpus).
-Short passages measured better than 120-word ones on the dev queries
-(MRR@10 0.77 vs 0.73 hybrid, docs/quality.md): a passage about one thing
+passage. The budget is in words; the model's window is its registry spec's
+`max_tokens` word pieces, and 60 words (with the title in front) stays well
+inside it even for dense clinical vocabulary: `count_tokens` counts with
+the model's own tokenizer (no weights loaded), and the tests check every
+registered model on the real corpus.
+Short passages ranked better than 120-word ones on the dev queries
+(figures: docs/quality.md, "What the ranking does"): a passage about one thing
 matches a question about that thing more sharply.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
+from indexer.embedding.registry import DEFAULT_MODEL, model_spec
 from indexer.models import Article, Passage
 
 # Abbreviations after which a full stop does not end a sentence.
@@ -49,6 +53,26 @@ def split_sentences(text: str) -> list[str]:
         if tail:
             sentences.append(tail)
     return sentences
+
+
+@functools.lru_cache(maxsize=None)
+def _tokenizer(model: str):
+    from tokenizers import Tokenizer
+    tokenizer = Tokenizer.from_file(str(model_spec(model).tokenizer_path()))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return tokenizer
+
+
+def count_tokens(text: str, model: str = DEFAULT_MODEL) -> int:
+    """Word pieces model `model` would read for `text`, special tokens
+    included, before truncation (what the runtimes' `count_tokens` say)."""
+    return len(_tokenizer(model).encode(text).ids)
+
+
+def model_window(model: str = DEFAULT_MODEL) -> int:
+    """Word pieces model `model` reads; the rest of a text is cut off."""
+    return model_spec(model).max_tokens
 
 
 def _split_long_sentence(sentence: str, max_words: int) -> list[str]:

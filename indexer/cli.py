@@ -1,4 +1,9 @@
-"""The indexer's commands. Run `python -m indexer --help`."""
+"""The indexer's commands. Run `python -m indexer --help`.
+
+Only arguments and output live here: what the next generation holds is
+decided in indexer.next_set, what is embedded, kept and merged in
+indexer.build. Measuring ranking quality is the searcher's business
+(`python -m search_app.evaluation`): the indexer never imports search_app."""
 from __future__ import annotations
 
 import argparse
@@ -7,14 +12,16 @@ import os
 import sys
 from pathlib import Path
 
-from indexer.config import DEFAULT_CORPUS_DIR, PROJECT_ROOT, index_dir_from_env
+from indexer.settings import DEFAULT_CORPUS_DIR, index_dir_from_env
 from indexer.embedding import BUILD_MODEL, MODELS  # names only: the model loads when needed
-from indexer.next_set import kept_from_broken, unusable_sources
-from indexer.index import IndexCorrupt, IndexError_, IndexMissing, IndexStore
+from indexer.build import editing, embedder_for, model_for, publish
+from indexer.next_set import addition, removal, replacement, too_many_removals, unusable_sources
+from indexer.index import IndexError_, IndexMissing, IndexStore
 
-DEFAULT_QUERIES = PROJECT_ROOT.parent / "shared" / "eval" / "dev-queries.jsonl"
 EXIT_OK, EXIT_INPUT_ERRORS, EXIT_USAGE, EXIT_INDEX = 0, 1, 2, 3
 EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for any tool whose reader went away
+EVAL_MOVED = ("python -m indexer: `eval` moved to `python -m search_app.evaluation` (same options: --index-dir, "
+              "--queries, --modes, --out), or `make eval`; the indexer no longer imports the searcher it measures")
 
 DESCRIPTION = """\
 Build and maintain the HeartSearch index.
@@ -72,11 +79,6 @@ def _format(value: str) -> str:
     if value not in IMPORTERS:
         raise argparse.ArgumentTypeError(f"unknown format {value!r} (known: {', '.join(sorted(IMPORTERS))})")
     return value
-
-
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--index-dir", type=_path, default=None,
-                        help="index folder (default: $HEARTSEARCH_INDEX_DIR or data/index)")
 
 
 def _writer_options(parser: argparse.ArgumentParser) -> None:
@@ -138,46 +140,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="publish a new generation even if nothing changed")
     _replace_options(p)
     _input_options(p)
-    _common(p)
 
-    p = sub.add_parser("add", help="add or update the articles in PATHs (folders are walked)")
+    p = sub.add_parser("add", help="add or update the articles in PATHs (folders are walked); "
+                                   "nothing is removed (that is remove or sync)")
     p.add_argument("paths", nargs="+", type=_path, metavar="PATH")
     _input_options(p)
-    _common(p)
 
     p = sub.add_parser("sync", help="make the index match a folder: add, update and remove")
     p.add_argument("paths", nargs=1, type=_path, metavar="DIR")
     _replace_options(p)
     _input_options(p)
-    _common(p)
 
     p = sub.add_parser("remove", help="remove articles (or page files' pages) by id")
     p.add_argument("ids", nargs="+", metavar="ID")
     _writer_options(p)
-    _common(p)
 
-    p = sub.add_parser("status", help="what is indexed: counts, model, last publish, sources")
-    _common(p)
-
-    p = sub.add_parser("verify", help="check that the index files agree; exit 3 if not")
-    _common(p)
-
-    p = sub.add_parser("eval", help="measure ranking quality (MRR@10, nDCG@10, Recall@10/50) per mode",
-                       description="Run a query set (JSON Lines: {\"query\": ..., \"relevant\": [ids]}) "
-                                   "against the index and print MRR@10, nDCG@10, Recall@10 and Recall@50 per "
-                                   "retrieval mode, for the whole set and its tuning and held-out halves.")
-    p.add_argument("--queries", default=str(DEFAULT_QUERIES), help=f"query set (default: {DEFAULT_QUERIES})")
-    p.add_argument("--modes", default="dense,lexical,hybrid,default", help="comma-separated modes")
-    p.add_argument("--out", default=None, metavar="FILE", help="write per-query ranks (JSON Lines) to FILE")
-    _common(p)
-
+    sub.add_parser("status", help="what is indexed: counts, model, last publish, sources")
+    sub.add_parser("verify", help="check that the index files agree; exit 3 if not")
     p = sub.add_parser("rollback", help="make the previous generation live again")
     _writer_options(p)
-    _common(p)
+
+    for p in sub.choices.values():  # every command, last in its options
+        p.add_argument("--index-dir", type=_path, default=None,
+                       help="index folder (default: $HEARTSEARCH_INDEX_DIR or data/index)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    given = sys.argv[1:] if argv is None else argv
+    if given[:1] == ["eval"]:  # moved, not gone silently: say where
+        print(EVAL_MOVED, file=sys.stderr)
+        return EXIT_USAGE
     args = build_parser().parse_args(argv)
     if sys.stdout is None:  # started with stdout closed (`status >&-`): Python gives None
         return _no_stdout()
@@ -233,108 +226,51 @@ def _load(args) -> tuple:
     return corpus
 
 
-def _model_name(args, store: IndexStore) -> str:
-    """--model, else $HEARTSEARCH_MODEL, else the live index's model (an
-    edit never silently re-embeds the index with another model), else
-    BUILD_MODEL (a new index)."""
-    from indexer.embedding import model_from_env
+def _publish(args, store: IndexStore, live, change, force: bool = False) -> None:
+    """Publish `change` to the live generation the command opened (passed
+    along, not opened again) and print the report."""
+    from indexer.embedding import ModelUnavailable
     try:
-        name = getattr(args, "model", None) or model_from_env()
+        model = model_for(getattr(args, "model", None), live)
     except ValueError as err:  # a bad $HEARTSEARCH_MODEL
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE) from None
-    if name:
-        return name
     try:
-        live = store.open_current()
-    except IndexError_:
-        return BUILD_MODEL
-    try:
-        return live.model if live.model in MODELS else BUILD_MODEL
-    finally:
-        live.close()
-
-
-def _publish(store: IndexStore, args, articles, pages, force: bool = False) -> int:
-    from indexer.build import publish_articles
-    from indexer.embedding import LazyEmbedder, ModelUnavailable
-    model = _model_name(args, store)
-    # A lazy embedder, not a bare loader: publish_articles compares its name
-    # with the live index's before deciding there is nothing to do.
-    try:
-        if getattr(args, "dask", None):  # the only place Dask is imported
-            from indexer.distributed import cluster_embedder
-            with cluster_embedder(args.dask, model=model) as loader:
-                report = publish_articles(store, articles, pages, LazyEmbedder(model, loader), force=force)
-        else:
-            report = publish_articles(store, articles, pages, LazyEmbedder(model), force=force)
+        with embedder_for(model, getattr(args, "dask", None)) as embedder:
+            report = publish(store, live, change, embedder, force=force)
     except ModelUnavailable as err:
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(EXIT_INDEX) from None
     print(report.summary())
-    return EXIT_OK
 
 
-def _live_articles(store: IndexStore, tolerate_damage: bool = False):
-    """The live generation's articles and pages. A build that replaces the
-    whole set can start over from a damaged or older-format index; an add or
-    remove cannot, since it would lose what it cannot read."""
-    try:
-        live = store.open_current()
-    except IndexMissing:
-        return [], []
-    except IndexCorrupt as err:
-        if not tolerate_damage:
-            raise IndexCorrupt(f"{err}; rebuild the whole index first "
-                               f"(`python -m indexer build PATH...`)") from None
-        print(f"warning: {err}; building a complete new generation", file=sys.stderr)
-        return [], []
-    try:
-        return live.articles(), live.pages()
-    finally:
-        live.close()
-
-
-def _merge_pages(old, new):
-    merged = {p.id: p for p in old}
-    merged.update({p.id: p for p in new})
-    return list(merged.values())
-
-
-def _too_many_removals(args, live_articles, articles) -> bool:
-    """rsync's --max-delete for editors: a build or sync that would remove
-    more than half of the indexed articles is nearly always a wrong PATH,
-    so it needs --allow-removals."""
-    removed = len({a.id for a in live_articles} - {a.id for a in articles})
-    if removed * 2 <= len(live_articles) or args.allow_removals:
-        return False
-    print(f"error: this would remove {removed} of the {len(live_articles)} indexed articles (more than half) "
-          f"because they are not under {', '.join(map(str, args.paths))}; nothing published. "
-          f"If that is what you want, run it again with --allow-removals", file=sys.stderr)
-    return True
+def _strict_refusal(args, corpus) -> bool:
+    if corpus.errors and args.strict:
+        print(f"--strict: {len(corpus.errors)} problem(s); nothing published", file=sys.stderr)
+        return True
+    return False
 
 
 def _replace_set(args, store: IndexStore) -> int:
-    """build and sync: the index becomes what the files say. Articles and
-    pages from a file that failed to read are kept as they were."""
+    """build and sync: the index becomes what the files say (indexer.next_set)."""
     corpus = _load(args)
     problem = unusable_sources(args.paths, corpus)
     if problem:
         print(f"error: {problem}; nothing published", file=sys.stderr)
         return EXIT_USAGE
-    if corpus.errors and args.strict:
-        print(f"--strict: {len(corpus.errors)} problem(s); nothing published", file=sys.stderr)
+    if _strict_refusal(args, corpus):
         return EXIT_INPUT_ERRORS
-    with store.lock(args.wait):
-        store.clean_leftovers()
-        live_articles, live_pages = _live_articles(store, tolerate_damage=True)
-        kept, kept_pages = kept_from_broken(corpus, live_articles, live_pages)
-        if kept:
-            print(f"kept {len(kept)} indexed article(s) from files that could not be read", file=sys.stderr)
-        if _too_many_removals(args, live_articles, corpus.articles + kept):
+    with editing(store, args.wait, tolerate_damage=True) as (live, damage):
+        if damage:
+            print(f"warning: {damage}", file=sys.stderr)
+        change = replacement(corpus, live)
+        if change.kept:
+            print(f"kept {len(change.kept)} indexed article(s) from files that could not be read", file=sys.stderr)
+        too_many = None if args.allow_removals else too_many_removals(change, live, args.paths)
+        if too_many:
+            print(f"error: {too_many}", file=sys.stderr)
             return EXIT_USAGE
-        _publish(store, args, corpus.articles + kept, corpus.pages + kept_pages,
-                 force=getattr(args, "force", False))
+        _publish(args, store, live, change, force=getattr(args, "force", False))
     return EXIT_INPUT_ERRORS if corpus.errors else EXIT_OK
 
 
@@ -357,38 +293,26 @@ def cmd_sync(args, store: IndexStore) -> int:
 
 def cmd_add(args, store: IndexStore) -> int:
     corpus = _load(args)
-    if corpus.errors and args.strict:
-        print(f"--strict: {len(corpus.errors)} problem(s); nothing published", file=sys.stderr)
+    if _strict_refusal(args, corpus):
         return EXIT_INPUT_ERRORS
-    with store.lock(args.wait):
-        store.clean_leftovers()
-        live_articles, live_pages = _live_articles(store)
-        merged = {a.id: a for a in live_articles}
-        merged.update({a.id: a for a in corpus.articles})
-        _publish(store, args, list(merged.values()), _merge_pages(live_pages, corpus.pages))
+    with editing(store, args.wait) as (live, _):
+        _publish(args, store, live, addition(corpus, live))
     return EXIT_INPUT_ERRORS if corpus.errors else EXIT_OK
 
 
 def cmd_remove(args, store: IndexStore) -> int:
     if store.current_name() is None:  # checked before the lock, which would create the folder
         raise IndexMissing(f"no index at {store.root}; nothing to remove")
-    with store.lock(args.wait):
-        store.clean_leftovers()
-        live_articles, live_pages = _live_articles(store)
-        ids = set(args.ids)
-        unknown = sorted(ids - {a.id for a in live_articles} - {p.id for p in live_pages})
-        empty = "" if live_articles else f" (the index at {store.root} holds no articles)"
-        for article_id in unknown:
-            print(f"error: no article with id {article_id!r} in the index{empty}", file=sys.stderr)
-        remaining = [a for a in live_articles if a.id not in ids]
-        pages = [p for p in live_pages if p.id not in ids]
-        if len(remaining) != len(live_articles) or len(pages) != len(live_pages):
-            _publish(store, args, remaining, pages)
-            if unknown:  # the error lines alone read as if nothing happened
-                done = [i for i in args.ids if i in ids - set(unknown)]
-                print(f"the other {len(done)} id(s) were removed and published: {', '.join(dict.fromkeys(done))}",
-                      file=sys.stderr)
-    return EXIT_INPUT_ERRORS if unknown else EXIT_OK
+    with editing(store, args.wait) as (live, _):
+        plan = removal(args.ids, live, store.root)
+        for error in plan.errors:
+            print(f"error: {error}", file=sys.stderr)
+        if plan.removed:
+            _publish(args, store, live, plan.change)
+            if plan.errors:  # the error lines alone read as if nothing happened
+                print(f"the other {len(plan.removed)} id(s) were removed and published: "
+                      f"{', '.join(dict.fromkeys(plan.removed))}", file=sys.stderr)
+    return EXIT_INPUT_ERRORS if plan.errors else EXIT_OK
 
 
 def cmd_status(args, store: IndexStore) -> int:
@@ -455,13 +379,5 @@ def cmd_rollback(args, store: IndexStore) -> int:
     return EXIT_OK
 
 
-def cmd_eval(args, store: IndexStore) -> int:
-    # The searcher lives in search_app; evaluation measures it, so it is
-    # the one command that reaches across (lazily, only when asked).
-    from search_app.evaluation.cli import main as eval_main
-    args.index_dir_resolved = store.root
-    return eval_main(args)
-
-
-COMMANDS = {"eval": cmd_eval, "build": cmd_build, "add": cmd_add, "sync": cmd_sync, "remove": cmd_remove,
+COMMANDS = {"build": cmd_build, "add": cmd_add, "sync": cmd_sync, "remove": cmd_remove,
             "status": cmd_status, "verify": cmd_verify, "rollback": cmd_rollback}

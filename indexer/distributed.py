@@ -10,10 +10,11 @@ per process) with one thread, so N single-threaded workers on N cores do
 not oversubscribe. Results stream back as they finish and are cached batch
 by batch, so an interrupted build keeps its work exactly as a local one.
 
-Chunking stays in the writer: it is deterministic, runs at ~4,600 passages/s
-on one core (a few hundred times the model's ~20/s), and the writer needs
-every passage anyway to write SQLite; shipping articles out and passages
-back would cost more than it saves (docs/scaling.md has the arithmetic).
+Chunking stays in the writer: it is deterministic, a few hundred times
+faster than the model on one core, and the writer needs every passage
+anyway to write SQLite; shipping articles out and passages back would cost
+more than it saves (figures: docs/performance.md, "Chunking stays in the
+writer"; docs/scaling.md has the arithmetic).
 
 Each worker's model uses one thread ($HEARTSEARCH_MODEL_THREADS, if set on
 the workers, wins), whatever the runtime (ONNX or torch).

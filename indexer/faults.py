@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 import signal
 
+from indexer import settings
+
 POINTS = ("embedding", "faiss-written", "sqlite-written", "before-switch")
 
 
 def checkpoint(point: str) -> None:
-    if os.environ.get("HEARTSEARCH_KILL_AT") == point:
+    if settings.KILL_AT.read() == point:
         os.kill(os.getpid(), signal.SIGKILL)

@@ -1,5 +1,6 @@
 """HeartSearch web app: `create_app(config)` builds it; `python -m search_app`
-serves it with a production WSGI server.
+serves it with granian, a production server (search_app/server.py; the
+app is WSGI, run behind granian's ASGI interface by search_app/asgi_bridge.py).
 
 Around every request: a request id (the client's X-Request-ID if it looks
 sane, else a new one; echoed in the response) and one access-log line on the
@@ -9,8 +10,6 @@ logged). Around /api/v1: per-address rate limiting (Config.rate_limit), CORS
 for the configured origins, and the API's one error shape for every failure.
 """
 from __future__ import annotations
-
-import functools
 
 import json
 import logging
@@ -22,13 +21,14 @@ from urllib.parse import quote
 from flask import Flask, g, render_template, request
 from werkzeug.exceptions import HTTPException, NotFound
 
-from indexer.embedding import DEFAULT_MODEL, MODELS, Embedder, load_embedder
-from indexer.index import IndexError_, IndexStore
+from indexer.embedding import Embedder
+from indexer.index import IndexError_
 from search_app.config import Config
-from search_app.api.errors import (INDEX_RETRY_AFTER, INDEX_UNAVAILABLE_MESSAGE, INTERNAL_ERROR_MESSAGE, api_error,
+from search_app.api.errors import (INDEX_UNAVAILABLE_MESSAGE, INTERNAL_ERROR_MESSAGE, api_error,
                                http_api_error)
 from search_app.api.ratelimit import RateLimiter
-from search_app.search.searcher import Searcher
+from search_app.search.searcher import make_searcher
+from search_app.shared_http import INDEX_RETRY_AFTER
 
 CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
                            "base-uri 'none'; frame-ancestors 'none'")
@@ -42,44 +42,6 @@ API_PREFIX = "/api/"
 RATE_LIMITED_PREFIX = "/api/v1/"
 NOT_RATE_LIMITED = frozenset({"/api/v1/health", "/api/v1/ready"})
 CORS_EXPOSED = "X-Request-ID, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining"
-
-
-def make_searcher(config: Config, embedder: Embedder | None = None) -> Searcher:
-    """The searcher over `config.index_dir`. Without `embedder`, the model
-    the index was built with is loaded (one thread per model call,
-    `config.model_threads`), so an int8-built index is served by the int8
-    model; an index of a model this code does not know gets the default
-    one, which the searcher refuses with a message naming the fix."""
-    from search_app.search.glossary import Glossary
-    store = IndexStore(config.index_dir)
-    loader = None
-    if embedder is None:  # the server's way: it may load another model when the index is rebuilt with one
-        loader = functools.partial(load_embedder, threads=config.model_threads)
-        embedder = loader(index_model(store) or DEFAULT_MODEL)
-    return Searcher(store, embedder, config.reload_interval, glossary=Glossary.load(), load_embedder=loader)
-
-
-def index_model(store: IndexStore) -> str | None:
-    """The known model (indexer.embedding.MODELS) the index was built with:
-    the live generation's, or if that cannot be read, the newest earlier
-    generation's that can (the searcher falls back the same way). None if
-    there is no readable generation or its model is unknown here."""
-    current = store.current_name()
-    if current is None:
-        return None
-    for name in [current] + [n for n in reversed(store.generation_names()) if n < current]:
-        try:
-            generation = store.open_generation(name)
-        except (IndexError_, OSError):
-            continue
-        try:
-            model = generation.model
-        except KeyError:
-            continue
-        finally:
-            generation.close()
-        return model if model in MODELS else None
-    return None
 
 
 class RefuseAmbiguousFraming:
@@ -135,7 +97,7 @@ class RequestLog:
         try:
             # Every response here is small (JSON, the page, a stylesheet): it is handed to the server whole,
             # as one list. granian sends a list in one go; an iterator takes its streaming path, which left
-            # some connections open after their answer (measured with granian 2.8.7: 10-44 of 500).
+            # some connections open after their answer (figures: docs/reliability.md, "The server").
             return [b"".join(body)]
         finally:
             if hasattr(body, "close"):
@@ -167,7 +129,9 @@ def create_app(config: Config | None = None, embedder: Embedder | None = None) -
     app.config["HEARTSEARCH"] = config
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.json.sort_keys = False
-    app.extensions["searcher"] = make_searcher(config, embedder)
+    searcher = make_searcher(config, embedder)
+    app.extensions["live_index"] = searcher.index     # which generation is served (views take it from here)
+    app.extensions["searcher"] = searcher             # a search over the live generation
     limiter = RateLimiter(config.rate_limit) if config.rate_limit > 0 else None
     app.extensions["rate_limiter"] = limiter
     app.extensions["page_rate_limiter"] = RateLimiter(config.page_rate_limit) if config.page_rate_limit > 0 \

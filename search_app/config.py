@@ -1,62 +1,20 @@
-"""All settings of the web app in one object, read from HEARTSEARCH_* environment
-variables with defaults that suit a laptop."""
+"""All settings of the web app in one object, with defaults that suit a
+laptop. The HEARTSEARCH_* variables are read in indexer/settings.py (the one
+place for both packages); `Config.from_env` takes the server's from there."""
 from __future__ import annotations
 
-import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer.config import index_dir_from_env
+from indexer import settings
+from indexer.settings import index_dir_from_env
 
-DEFAULT_RATE_LIMIT = 120  # requests a minute per client address, for `python -m search_app` / `make serve`
+DEFAULT_RATE_LIMIT = settings.RATE_LIMIT.default  # for `python -m search_app` / `make serve`
 # Searches a minute per client address on the readers' page (`/?q=`); the
 # page runs a 20-result search per view, so it is limited like the API.
-DEFAULT_PAGE_RATE_LIMIT = 60
-DEFAULT_DRAIN_SECONDS = 10.0
-DEFAULT_BODY_TIMEOUT = 10.0
-
-
-def _int(name: str, default: int, minimum: int | None = None) -> int:
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number, got {value!r}")
-    if minimum is not None and number < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {number}")
-    return number
-
-
-def _float(name: str, default: float, minimum: float | None = None) -> float:
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    try:
-        number = float(value)
-    except ValueError:
-        raise ValueError(f"{name} must be a number, got {value!r}")
-    if not math.isfinite(number) or (minimum is not None and number < minimum):
-        raise ValueError(f"{name} must be a number of at least {minimum:g}, got {value!r}")
-    return number
-
-
-def _bool(name: str, default: bool) -> bool:
-    value = (os.environ.get(name) or "").strip().lower()
-    if value == "":
-        return default
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(f"{name} must be 1 or 0 (true or false), got {value!r}")
-
-
-def _list(name: str) -> tuple[str, ...]:
-    value = os.environ.get(name) or ""
-    return tuple(item.strip().rstrip("/") for item in value.split(",") if item.strip())
+DEFAULT_PAGE_RATE_LIMIT = settings.PAGE_RATE_LIMIT.default
+DEFAULT_DRAIN_SECONDS = settings.DRAIN_SECONDS.default
+DEFAULT_BODY_TIMEOUT = settings.BODY_TIMEOUT.default
 
 
 @dataclass
@@ -110,20 +68,22 @@ class Config:
 
     @classmethod
     def from_env(cls) -> "Config":
+        """The server as `python -m search_app` runs it: every field that has a
+        HEARTSEARCH_* variable (indexer/settings.py) read from the environment."""
         return cls(
-            index_dir=index_dir_from_env(),
-            host=os.environ.get("HEARTSEARCH_HOST", "127.0.0.1"),
-            port=_int("HEARTSEARCH_PORT", 8000),
-            threads=_int("HEARTSEARCH_THREADS", 4, minimum=1),
-            workers=_int("HEARTSEARCH_WORKERS", 1, minimum=1),
-            header_timeout=_float("HEARTSEARCH_HEADER_TIMEOUT", 5.0, minimum=0.001),
-            body_timeout=_float("HEARTSEARCH_BODY_TIMEOUT", DEFAULT_BODY_TIMEOUT, minimum=0.001),
-            drain_seconds=_float("HEARTSEARCH_DRAIN_SECONDS", DEFAULT_DRAIN_SECONDS, minimum=0),
-            max_query_chars=_int("HEARTSEARCH_MAX_QUERY_CHARS", 500, minimum=1),
-            reload_interval=_float("HEARTSEARCH_RELOAD_INTERVAL", 2.0),
-            rate_limit=_int("HEARTSEARCH_RATE_LIMIT", DEFAULT_RATE_LIMIT, minimum=0),
-            page_rate_limit=_int("HEARTSEARCH_PAGE_RATE_LIMIT", DEFAULT_PAGE_RATE_LIMIT, minimum=0),
-            allow_empty_index=_bool("HEARTSEARCH_ALLOW_EMPTY_INDEX", False),
-            cors_origins=_list("HEARTSEARCH_CORS_ORIGINS"),
-            proxy_hops=_int("HEARTSEARCH_PROXY_HOPS", 0, minimum=0),
+            index_dir=settings.INDEX_DIR.read(),
+            host=settings.HOST.read(),
+            port=settings.PORT.read(),
+            threads=settings.THREADS.read(),
+            workers=settings.WORKERS.read(),
+            header_timeout=settings.HEADER_TIMEOUT.read(),
+            body_timeout=settings.BODY_TIMEOUT.read(),
+            drain_seconds=settings.DRAIN_SECONDS.read(),
+            max_query_chars=settings.MAX_QUERY_CHARS.read(),
+            reload_interval=settings.RELOAD_INTERVAL.read(),
+            rate_limit=settings.RATE_LIMIT.read(),
+            page_rate_limit=settings.PAGE_RATE_LIMIT.read(),
+            allow_empty_index=settings.ALLOW_EMPTY_INDEX.read(),
+            cors_origins=settings.CORS_ORIGINS.read(),
+            proxy_hops=settings.PROXY_HOPS.read(),
         )

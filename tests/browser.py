@@ -11,7 +11,7 @@ from typing import Iterator
 
 import pytest
 
-from indexer.config import PROJECT_ROOT
+from indexer.settings import PROJECT_ROOT
 
 CHROMIUM = Path(os.environ.get("HEARTSEARCH_CHROMIUM", "/usr/bin/chromium"))
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

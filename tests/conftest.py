@@ -11,7 +11,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from indexer.build import publish_articles  # noqa: E402
-from indexer.config import DEFAULT_CORPUS_DIR, PROJECT_ROOT  # noqa: E402
+from indexer.settings import DEFAULT_CORPUS_DIR, PROJECT_ROOT  # noqa: E402
 from indexer.embedding import load_embedder  # noqa: E402
 from indexer.sources import load_corpus  # noqa: E402
 from indexer.index import IndexStore  # noqa: E402
@@ -89,3 +89,91 @@ def medquad_searcher(medquad_index_dir, embedder):
     from search_app import make_searcher
     from search_app.config import Config
     return make_searcher(Config(index_dir=medquad_index_dir), embedder)
+
+
+# --- The fast tier (`make test-fast`, `pytest --fast`) ---------------------
+# Tests that need none of the fixtures below (the model, a real index, the
+# app) are marked `fast` at collection. With --fast only they run, and the
+# model, the server, the browser and a Dask cluster refuse to start, so a
+# test that reaches one of them without a fixture fails loudly (mark it
+# `heavy`) instead of quietly making the fast tier slow. A test module adds
+# its own model-loading fixtures with a module-level HEAVY_FIXTURES set.
+HEAVY_FIXTURES = frozenset({"embedder", "seed_index_dir", "writable_index", "app", "client",
+                            "medquad_index_dir", "medquad_searcher"})
+
+
+def pytest_addoption(parser):
+    parser.addoption("--fast", action="store_true",
+                     help="run only the fast tier: no model, server, browser or cluster")
+
+
+def pytest_collection_modifyitems(config, items):
+    fast, rest = [], []
+    for item in items:
+        heavy_fixtures = HEAVY_FIXTURES.union(getattr(item.module, "HEAVY_FIXTURES", ()))
+        heavy = (heavy_fixtures.intersection(item.fixturenames) or item.get_closest_marker("heavy")
+                 or item.get_closest_marker("slow") or item.get_closest_marker("long"))
+        if not heavy:
+            item.add_marker(pytest.mark.fast)
+        (rest if heavy else fast).append(item)
+    if config.getoption("--fast"):
+        items[:] = fast
+        if rest:
+            config.hook.pytest_deselected(items=rest)
+
+
+CHILD_GUARD = """
+import builtins
+_real_import = builtins.__import__
+_REFUSED = ("sentence_transformers", "onnxruntime", "playwright", "distributed")
+def _guarded_import(name, *args, **kwargs):
+    if name.split(".")[0] in _REFUSED:
+        raise RuntimeError(f"the fast tier must not load {name} in a child process: mark this test `heavy`")
+    return _real_import(name, *args, **kwargs)
+builtins.__import__ = _guarded_import
+"""
+
+
+def _refuse(what: str):
+    def refused(*args, **kwargs):
+        raise RuntimeError(f"the fast tier must not start {what}: mark this test `heavy` "
+                           f"(@pytest.mark.heavy) or give it a fixture of the full suite")
+    return refused
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_tier_guard(request):
+    if not request.config.getoption("--fast"):
+        yield
+        return
+    import subprocess
+    real_popen = subprocess.Popen
+    child_guard = request.config._tmp_path_factory.mktemp("fast-tier-guard")
+    (child_guard / "sitecustomize.py").write_text(CHILD_GUARD)
+
+    class GuardedPopen(real_popen):
+        """Child processes get the same refusals through a sitecustomize on their path."""
+        def __init__(self, args, *rest, **kwargs):
+            argv = [str(a) for a in args] if isinstance(args, (list, tuple)) else str(args).split()
+            if "chromium" in " ".join(argv) or any(argv[i:i + 2] == ["-m", "search_app"] for i in range(len(argv))):
+                _refuse(f"a process ({' '.join(argv)[:80]})")()
+            env = dict(kwargs.get("env") or os.environ)
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(child_guard), env.get("PYTHONPATH")]))
+            kwargs["env"] = env
+            super().__init__(args, *rest, **kwargs)
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(subprocess, "Popen", GuardedPopen)
+    import sentence_transformers
+    import onnxruntime
+    patch.setattr(sentence_transformers.SentenceTransformer, "__init__", _refuse("the embedding model"))
+    patch.setattr(onnxruntime.InferenceSession, "__init__", _refuse("the ONNX model"))
+    try:
+        import playwright.sync_api
+        patch.setattr(playwright.sync_api, "sync_playwright", _refuse("a browser"))
+    except ImportError:
+        pass
+    import distributed
+    patch.setattr(distributed, "LocalCluster", _refuse("a Dask cluster"))
+    yield
+    patch.undo()

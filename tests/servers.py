@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 from typing import Iterator
 
-from indexer.config import PROJECT_ROOT
+from indexer.settings import PROJECT_ROOT
 
 
 def free_port() -> int:

@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from indexer.config import PROJECT_ROOT
+from indexer.settings import PROJECT_ROOT
 from tests.servers import free_port, running_server
 
 
@@ -41,6 +41,7 @@ def test_bad_request_over_http_is_json(server):
     assert json.loads(info.value.read())["error"]["code"] == "empty_query"
 
 
+@pytest.mark.heavy  # starts the real server
 def test_server_refuses_to_start_without_an_index(tmp_path):
     env = dict(os.environ, HEARTSEARCH_INDEX_DIR=str(tmp_path / "none"), PYTHONPATH=str(PROJECT_ROOT))
     proc = subprocess.run([sys.executable, "-m", "search_app", "--port", str(free_port())], cwd=PROJECT_ROOT,

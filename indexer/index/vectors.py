@@ -1,18 +1,19 @@
 """Which FAISS index holds a segment's vectors, and how it is searched.
 
 Small segments use exact inner-product search (`IndexFlatIP`): below
-`ann_min_vectors` a scan costs about a millisecond and is never wrong.
+`ann_min_vectors` a scan is cheap and never wrong.
 Larger ones use an inverted-file index (IVF): k-means cells of about
 4·sqrt(n) centroids, a query scanning only the `nprobe` cells nearest to
 it, vectors stored as fp16 by default (half the memory of fp32, recall
 unchanged in our measurements; sq8 quarters it at some recall cost).
 
 Why IVF and not HNSW: on the benchmark's 1M vectors (real embeddings with
-near-copies, benchmarks/bench_search.py) HNSW (M=32, fp16) took 415 s to
-build and reached only 0.77 recall@10 even at efSearch 1024, because a
-graph walk cannot rank a tight clump of near-identical neighbours; IVF
-built in 187 s and reached 0.996 at nprobe 32 in ~2 ms, since it compares
-every vector of the cells it visits exactly.
+near-copies) HNSW took longer to build and fell far short of the recall
+target even at a large efSearch, because a graph walk cannot rank a tight
+clump of near-identical neighbours; IVF built faster and met the target in
+a couple of milliseconds, since it compares every vector of the cells it
+visits exactly (figures: docs/performance.md, "Vector index: IVF instead
+of HNSW").
 
 The accuracy depends on `nprobe`. Rather than guess it, the writer measures
 recall@10 against exact search on probe queries (real reader questions
@@ -29,27 +30,29 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import faiss
 import numpy as np
 
+from indexer.settings import ANN_MIN_VECTORS, ANN_STORAGE
+
 PROBE_QUERIES = Path(__file__).resolve().parent.parent / "data" / "probe_queries.txt"
-STORAGES = ("flat", "fp16", "sq8")
+STORAGES = ANN_STORAGE.choices  # flat (fp32), fp16, sq8
 _FACTORY_SUFFIX = {"flat": "Flat", "fp16": "SQfp16", "sq8": "SQ8"}
 
 
 @dataclass(frozen=True)
 class VectorIndexSettings:
-    # Where exact search stops being cheap (docs/performance.md): a flat scan
-    # costs ~0.1-0.2 µs a vector on one core, so ~2-4 ms at 15-20k (the
-    # article vectors of a 100k-passage index were the slowest part of its
-    # dense stage at a 20k threshold); IVF answers in ~0.3-2 ms from 10k to 1M.
-    ann_min_vectors: int = 10_000
-    storage: str = "fp16"
+    # Where exact search stops being cheap: a flat scan's cost grows with
+    # every vector (at a 20k threshold the article vectors of a 100k-passage
+    # index were the slowest part of its dense stage), while IVF stays fast
+    # from 10k to 1M (figures: docs/performance.md, "Vector index: where
+    # exact search stops").
+    ann_min_vectors: int = ANN_MIN_VECTORS.default
+    storage: str = ANN_STORAGE.default
     # Tuned to 0.99 on the probe questions so that recall on questions not
-    # tuned on stays at or above 0.98 (a 0.98 tuning target measured 0.956
-    # on held-out queries in benchmarks/bench_search.py).
+    # tuned on stays at or above 0.98: tuning to 0.98 itself left held-out
+    # recall below it (docs/performance.md, "Vector index: the recall target").
     target_recall: float = 0.99
     cells_per_sqrt: float = 4.0     # nlist = 4 * sqrt(n)
     training_points_per_cell: int = 64
@@ -58,15 +61,7 @@ class VectorIndexSettings:
     def from_env(cls) -> "VectorIndexSettings":
         """HEARTSEARCH_ANN_MIN_VECTORS (exact search below it) and
         HEARTSEARCH_ANN_STORAGE (flat | fp16 | sq8)."""
-        storage = os.environ.get("HEARTSEARCH_ANN_STORAGE", cls.storage).strip().lower()
-        if storage not in STORAGES:
-            raise ValueError(f"HEARTSEARCH_ANN_STORAGE must be one of {', '.join(STORAGES)}, not {storage!r}")
-        threshold = os.environ.get("HEARTSEARCH_ANN_MIN_VECTORS")
-        try:
-            minimum = int(threshold) if threshold else cls.ann_min_vectors
-        except ValueError:
-            raise ValueError(f"HEARTSEARCH_ANN_MIN_VECTORS must be a whole number, not {threshold!r}") from None
-        return cls(ann_min_vectors=minimum, storage=storage)
+        return cls(ann_min_vectors=ANN_MIN_VECTORS.read(), storage=ANN_STORAGE.read())
 
 
 def probe_texts() -> list[str]:
@@ -87,7 +82,7 @@ def recall_at(found: np.ndarray, truth: np.ndarray) -> float:
 
 
 def build_vector_index(vectors: np.ndarray, settings: VectorIndexSettings,
-                       probe_vectors: Callable[[], np.ndarray] | None = None):
+                       probe_vectors: np.ndarray | None = None):
     """The index for one segment's vectors and its description (stored in
     segment.json: type, parameters, measured recall@10)."""
     n, dimension = vectors.shape
@@ -118,7 +113,7 @@ def build_vector_index(vectors: np.ndarray, settings: VectorIndexSettings,
 
 def _probes(vectors: np.ndarray, probe_vectors) -> tuple[np.ndarray, str]:
     if probe_vectors is not None:
-        probes = np.ascontiguousarray(probe_vectors(), dtype=np.float32)
+        probes = np.ascontiguousarray(probe_vectors, dtype=np.float32)
         if len(probes):
             return probes, "reader questions"
     # No model at hand: stored vectors stand in for queries (a harder test:

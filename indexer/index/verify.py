@@ -1,11 +1,15 @@
-"""Deep checks of one generation, beyond what opening it already checks."""
+"""Deep checks of one generation, beyond what opening it already checks:
+run on every new segment before it is published, and by `indexer verify`.
+They go through the Segment and Generation API, so they check the index as
+readers see it."""
 from __future__ import annotations
 
 from typing import Sequence
 
 import numpy as np
 
-from indexer.index import Generation, Segment
+from indexer.index.generation import Generation
+from indexer.index.segment import Segment
 
 # fp16 or int8 storage decodes to vectors a little off unit length.
 NORM_TOLERANCE = {"flat": 1e-3, "fp16": 1e-2, "sq8": 5e-2}
@@ -27,18 +31,12 @@ def verify_generation(generation: Generation, segments: Sequence[Segment] | None
 
 
 def _segment_problems(segment: Segment) -> list[str]:
-    problems = []
-    rows = segment.query("SELECT a.id FROM articles a LEFT JOIN passages p ON p.article_id = a.id "
-                         "WHERE p.id IS NULL")
-    problems += [f"{segment.name}: article {r[0]!r} has no passages" for r in rows]
-    rows = segment.query("SELECT p.id FROM passages p LEFT JOIN articles a ON a.id = p.article_id "
-                         "WHERE a.id IS NULL")
-    problems += [f"{segment.name}: passage {r[0]} belongs to no article" for r in rows]
-    ids = [r[0] for r in segment.query("SELECT id FROM passages ORDER BY id")]
-    if ids != list(range(segment.first_passage, segment.first_passage + segment.passage_total)):
+    problems = [f"{segment.name}: article {article_id!r} has no passages"
+                for article_id in segment.articles_without_passages()]
+    problems += [f"{segment.name}: passage {pid} belongs to no article" for pid in segment.passages_without_article()]
+    if segment.passage_ids() != list(range(segment.first_passage, segment.first_passage + segment.passage_total)):
         problems.append(f"{segment.name}: passage ids are not the contiguous range its vectors use")
-    nums = [r[0] for r in segment.query("SELECT num FROM articles ORDER BY num")]
-    if nums != list(range(segment.first_article, segment.first_article + segment.article_total)):
+    if segment.article_numbers() != list(range(segment.first_article, segment.first_article + segment.article_total)):
         problems.append(f"{segment.name}: article numbers are not the contiguous range its vectors use")
     if len(segment.lexical_index.lengths) != segment.passage_total:
         problems.append(f"{segment.name}: the lexical index does not cover every passage")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Iterable, Protocol
 
 from indexer.models import ARTICLE_KINDS, Article, Page
+from indexer.text import is_web_url
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_TEXT_CHARS = 200_000
@@ -154,7 +155,7 @@ def make_article(fields: dict, origin: str, lines: dict | None = None) -> Articl
                    f"or page for a page file)", "kind")
     short = _short_fields(fields, title, f"article {article_id!r}", fail)
     url = short["url"]
-    if url and not re.match(r"^https?://[^\s]+$", url, re.IGNORECASE):
+    if url and not is_web_url(url):
         raise fail(f"article {article_id!r} url {url!r} must start with http:// or https://", "url")
     if short["credentials"] and not short["author"]:
         raise fail(f"article {article_id!r} has credentials but no author", "credentials")
@@ -185,7 +186,7 @@ def make_page(fields: dict, origin: str, lines: dict | None = None) -> Page:
             raise fail(f"page {page_id!r} field {name!r} contains {bad}, which can change how it displays; "
                        f"remove it", name)
     url = _clean(fields.get("url"))
-    if url and not re.match(r"^https?://[^\s]+$", url, re.IGNORECASE):
+    if url and not is_web_url(url):
         raise fail(f"page {page_id!r} url must start with http:// or https://", "url")
     page = Page(id=page_id, title=title, url=url, disclaimer=_clean(strip_invisible(fields.get("text"))),
                 origin=origin.rpartition(":")[0] or origin)

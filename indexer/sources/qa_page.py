@@ -61,6 +61,8 @@ from typing import Iterator
 
 from indexer.models import Article, Page
 from indexer.sources.base import CorpusError, make_article, make_page, read_text
+from indexer.sources.names import NAME_SUFFIXES, is_credential, is_person_name
+from indexer.text import OPENING_STOP_WORDS, words as text_words
 
 RELATED_HEADING = re.compile(r"^continue learning about\b", re.IGNORECASE)
 DISCLAIMER_START = re.compile(r"^(important|disclaimer)\s*:", re.IGNORECASE)
@@ -69,16 +71,10 @@ LINK_LABELS = {
     "learn more", "see more", "continue reading", "read article", "take the quiz", "take quiz",
     "see answer", "see answers", "view answer", "view answers", "more",
 }
-NAME_PARTICLES = {"van", "von", "de", "der", "den", "del", "della", "da", "di", "du", "la", "le", "al", "bin", "ibn"}
-NAME_SUFFIXES = {"Jr.", "Jr", "Sr.", "Sr", "II", "III", "IV"}
 TITLE_CONNECTORS = {"of", "and", "for", "the", "on", "in", "at", "&", "de", "to"}
-STOPWORDS = {"the", "a", "an", "this", "that", "these", "those", "it", "its", "is", "are", "was", "were",
-             "be", "your", "you", "in", "of", "and", "or", "to", "for", "with", "if", "when", "there",
-             "they", "we", "i", "on", "as", "by", "at", "also", "can", "may"}
 DEFINITION_QUESTION = re.compile(r"^what\s+(?:is|are)\s+(?:an?\s+|the\s+)?(?P<subject>.+?)\s*\??$", re.IGNORECASE)
 TERMINAL_PUNCTUATION = tuple(".?!:;,…")
 MIN_REPEAT_UNIT = 4
-NAME_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*\.?")  # David, H., O'Brien, Smith-Jones
 
 
 @dataclass(frozen=True)
@@ -167,22 +163,6 @@ def is_link_label(text: str) -> bool:
     return text.rstrip(" ›»>→").strip().lower() in LINK_LABELS
 
 
-def words_of(text: str) -> list[str]:
-    return re.findall(r"[^\W_]+(?:['’-][^\W_]+)*", text.lower())
-
-
-def is_person_name(name: str) -> bool:
-    words = name.split()
-    if not 2 <= len(words) <= 6 or words[-1] in NAME_PARTICLES:
-        return False
-    return all(w in NAME_PARTICLES or (w[0].isupper() and NAME_WORD.fullmatch(w)) for w in words)
-
-
-def is_credential(token: str) -> bool:
-    """MD, PhD, M.D., RN, PA-C, FACC: short, letters, at least two capitals."""
-    return bool(re.fullmatch(r"[A-Z][A-Za-z.-]{0,11}", token)) and sum(c.isupper() for c in token) >= 2
-
-
 def is_role_line(text: str) -> bool:
     words = text.split()
     return (1 <= len(words) <= 8 and len(text) <= 80 and text[0].isupper()
@@ -267,8 +247,8 @@ def question_subject(question: str) -> list[str]:
     match = DEFINITION_QUESTION.match(question)
     if not match:
         return []
-    subject = words_of(re.sub(r"\([^)]*\)", " ", match["subject"]))
-    return subject if any(w not in STOPWORDS for w in subject) else []
+    subject = text_words(re.sub(r"\([^)]*\)", " ", match["subject"]), compounds=True)
+    return subject if any(w not in OPENING_STOP_WORDS for w in subject) else []
 
 
 def opening_key(words: list[str]) -> tuple[str, ...] | None:
@@ -276,7 +256,7 @@ def opening_key(words: list[str]) -> tuple[str, ...] | None:
     valve"): two paragraphs with the same key open the same way."""
     content = 0
     for n, word in enumerate(words, start=1):
-        content += word not in STOPWORDS
+        content += word not in OPENING_STOP_WORDS
         if content == 2:
             return tuple(words[:n])
     return None
@@ -284,7 +264,7 @@ def opening_key(words: list[str]) -> tuple[str, ...] | None:
 
 def group_unsigned(paragraphs: list[Paragraph], question: str) -> list[Answer]:
     """Split unsigned paragraphs into answers where a paragraph starts again."""
-    openings = [words_of(p[0].text)[:12] for p in paragraphs]
+    openings = [text_words(p[0].text, compounds=True)[:12] for p in paragraphs]
     keys = [opening_key(words) for words in openings]
     repeated = {key for key, count in Counter(keys).items() if key is not None and count > 1}
     subject = question_subject(question)

@@ -18,7 +18,6 @@ HTTP_CODES = {
 
 INTERNAL_ERROR_MESSAGE = "Something went wrong on our side; please try again."
 INDEX_UNAVAILABLE_MESSAGE = "The search index is not available right now; please try again in a moment."
-INDEX_RETRY_AFTER = 5  # seconds
 
 
 def api_error(status: int, code: str, message: str, field: str | None = None,

@@ -11,16 +11,17 @@ validated leniently ("10" is the number 10); JSON bodies strictly (10, not
 from __future__ import annotations
 
 import functools
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
-from search_app.search.searcher import MODES, QueryError, normalise_query
+from search_app.search.query import InputError, normalise_query
+from search_app.shared_http import ascii_whole_number
+from search_app.search.settings import DEFAULT_SETTINGS, MODES
 
 MAX_OFFSET = 1000               # deepest search offset
-FILTER_CANDIDATES = 200         # filters apply to this many top search candidates
+FILTER_CANDIDATES = DEFAULT_SETTINGS.filter_candidates  # filters apply to this many top search candidates
 MAX_FILTER_CHARS = 200
 MAX_LIST_OFFSET = 1_000_000     # deepest offset into the article list
 MAX_LIST_LIMIT = 100
@@ -31,15 +32,6 @@ MAX_ARTICLE_ID_CHARS = 500
 Mode = Literal["hybrid", "dense", "lexical"]
 assert set(Mode.__args__) == set(MODES)
 
-_ASCII_INT = re.compile(r"[+-]?[0-9]+")
-
-
-def ascii_whole_number(text: str) -> int | None:
-    """`text` as a whole number if it is ASCII digits (a sign allowed), else
-    None. Python's int() also takes `1_0`, ` 10 ` and other scripts' digits."""
-    return int(text) if _ASCII_INT.fullmatch(text) else None
-
-
 def _ascii_int(raw: Any) -> Any:
     """Query-string numbers: ASCII digits only (pydantic's lax int takes `1_0` as 10)."""
     if isinstance(raw, str) and ascii_whole_number(raw) is None:
@@ -47,31 +39,9 @@ def _ascii_int(raw: Any) -> Any:
     return raw
 
 
-def invalid_encoding_field(query_string: bytes) -> str | None:
-    """The name of the first query parameter whose value (or name) is not
-    UTF-8 once percent-decoded; None when every one is."""
-    from urllib.parse import unquote_to_bytes
-    for pair in query_string.split(b"&"):
-        name, _, value = pair.partition(b"=")
-        for part in (name, value):
-            try:
-                unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
-            except UnicodeDecodeError:
-                return name.decode("utf-8", "replace") or "query"
-    return None
-
-
 ASCII_DIGITS = BeforeValidator(_ascii_int)
 
 _RANGE_ERRORS = {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}
-
-
-class ApiInputError(ValueError):
-    """A request the API refuses with a 400; `field` names the parameter."""
-
-    def __init__(self, code: str, message: str, field: str | None = None):
-        super().__init__(message)
-        self.code, self.message, self.field = code, message, field
 
 
 def _filter_text(raw: Any) -> Any:
@@ -131,7 +101,7 @@ def _search_params_model(max_query_chars: int, max_k: int, default_k: int) -> ty
         def _clean_query(cls, raw: Any) -> str:
             try:
                 return normalise_query("" if raw is None else raw, max_query_chars)  # null: not given
-            except QueryError as err:
+            except InputError as err:
                 raise PydanticCustomError(err.code, err.message) from None
 
         @field_validator("author", "source", "article", mode="before")
@@ -200,7 +170,7 @@ def _field_errors(max_k: int) -> dict[str, tuple[str, str, str]]:
 
 
 def validate(model: type[BaseModel], data: dict, *, strict: bool, max_k: int = 50):
-    """`model` validated from `data`, or an ApiInputError for the first bad field
+    """`model` validated from `data`, or an InputError for the first bad field
     (fields are checked in the order they are declared: q, k, offset, ...)."""
     try:
         return model.model_validate(data, strict=strict)
@@ -210,10 +180,10 @@ def validate(model: type[BaseModel], data: dict, *, strict: bool, max_k: int = 5
         kind = error["type"]
         if field == "q":
             if kind == "missing":
-                raise ApiInputError("empty_query", "Type a question or a few words to search for.", "q")
+                raise InputError("empty_query", "Type a question or a few words to search for.", "q")
             if kind in ("empty_query", "query_too_long", "invalid_query"):
-                raise ApiInputError(kind, error["msg"], "q")
-            raise ApiInputError("invalid_query", "The query must be text.", "q")
+                raise InputError(kind, error["msg"], "q")
+            raise InputError("invalid_query", "The query must be text.", "q")
         if field == "offset":
             high = MAX_OFFSET if "q" in model.model_fields else MAX_LIST_OFFSET
             code, type_msg, range_msg = (
@@ -221,7 +191,7 @@ def validate(model: type[BaseModel], data: dict, *, strict: bool, max_k: int = 5
         else:
             code, type_msg, range_msg = _field_errors(max_k).get(
                 field, (f"invalid_{field}", f"{field} is not valid.", f"{field} is not valid."))
-        raise ApiInputError(code, range_msg if kind in _RANGE_ERRORS else type_msg, field) from None
+        raise InputError(code, range_msg if kind in _RANGE_ERRORS else type_msg, field) from None
 
 
 # --------------------------------------------------------------------------- responses

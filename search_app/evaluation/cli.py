@@ -1,7 +1,6 @@
-"""`python -m indexer eval` / `make eval`: the quality table for an index.
-
-Lives in search_app because it measures the searcher; the indexer's CLI
-only forwards to it."""
+"""`python -m search_app.evaluation` / `make eval`: the quality table for an
+index. Lives in search_app because it measures the searcher; the indexer
+never imports search_app, so `python -m indexer eval` only names this command."""
 from __future__ import annotations
 
 import sys
@@ -16,8 +15,12 @@ DEFAULT_MODES = ("dense", "lexical", "hybrid", "default")
 def run_eval(index_dir: Path, queries_path: Path, out_path: Path | None, modes=DEFAULT_MODES,
              k: int = 50, searcher=None) -> dict:
     from search_app.config import Config
+    from search_app.search.settings import check_mode
+    for mode in modes:  # checked once, here, where they come in
+        if mode != "default":
+            check_mode(mode)
     if searcher is None:
-        from search_app import make_searcher
+        from search_app.search.searcher import make_searcher
         searcher = make_searcher(Config(index_dir=index_dir))
     queries = load_queries(queries_path)
 

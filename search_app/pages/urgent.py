@@ -22,11 +22,12 @@ The triggers live in the reviewed data file ``search_app/pages/data/urgent_trigg
 * ``#`` starts a comment line; blank lines are ignored. A malformed line is a
   ``ValueError`` naming ``path:line``.
 
-Query and phrases are normalised alike: lower-cased, accents folded, curly
-apostrophes straightened, punctuation splits words, contractions are spelled
+Query and phrases are normalised alike: cut into the lexical index's words
+(``indexer.text.words``: lower-cased, accents folded, curly apostrophes
+straightened, punctuation splits words), contractions are spelled
 out ("can't", "cant" and "cannot" are all "can not"; "I'm" is "i am"; "dad's"
 is "dad"), and the words "a", "an" and "the" are ignored ("having a heart
-attack" = "having heart attack").
+attack" = "having heart attack"; ``indexer.text.ARTICLES``).
 """
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from indexer.text import fold
+from indexer.text import ARTICLES, words
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "urgent_triggers.tsv"
 
@@ -49,8 +50,6 @@ SIGNS = {
     "bleeding": "a blood clot in the lungs or another serious problem",
 }
 
-_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
-_IGNORED = frozenset({"a", "an", "the"})
 _ALLOWED_PATTERN_CHARS = re.compile(r"[a-z0-9' |+@_-]*")
 _NEGATIVE_BASES = {"ca": "can", "wo": "will", "sha": "shall", "ai": "is"}
 _NO_APOSTROPHE = {
@@ -67,7 +66,7 @@ _SUFFIXES = {"'m": "am", "'re": "are", "'ve": "have", "'ll": "will", "'d": "woul
 def normalise(text: str) -> tuple[str, ...]:
     """The words of `text` as triggers see them (see the module docstring)."""
     out: list[str] = []
-    for token in _TOKEN.findall(fold(text)):
+    for token in words(text):
         if token in _NO_APOSTROPHE:
             out.extend(_NO_APOSTROPHE[token])
         elif token.endswith("n't"):
@@ -81,7 +80,7 @@ def normalise(text: str) -> tuple[str, ...]:
             out.extend((base, _SUFFIXES["'" + suffix]) if "'" + suffix in _SUFFIXES else (base,))
         else:
             out.append(token)
-    return tuple(w for w in out if w not in _IGNORED)
+    return tuple(w for w in out if w not in ARTICLES)
 
 
 def _contains(words: tuple[str, ...], phrase: tuple[str, ...]) -> bool:

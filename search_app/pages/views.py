@@ -8,18 +8,19 @@ escape each piece; nothing is ever marked up as a string and declared safe.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, render_template, request, url_for
 
+from indexer.embedding.registry import DEFAULT_MODEL, UnknownModel, model_spec
 from indexer.index import IndexError_
-from indexer.text import STOP_WORDS, stem, words
-from search_app.api.errors import INDEX_RETRY_AFTER
+from indexer.text import STOP_WORDS, is_web_url, stem, word_spans
 from search_app.search.results import UNATTRIBUTED, attribution_label
-from search_app.api.schemas import ascii_whole_number, invalid_encoding_field
-from search_app.search.searcher import Hit, QueryError, SearchResult, normalise_query
+from search_app.shared_http import INDEX_RETRY_AFTER, ascii_whole_number, invalid_encoding_field
+from search_app.search.hits import Hit
+from search_app.search.query import InputError, normalise_query
+from search_app.search.searcher import SearchResult
 from search_app.pages.urgent import urgent_signs
 
 web = Blueprint("web", __name__)
@@ -32,34 +33,12 @@ EXAMPLE_QUESTIONS = [
 ]
 
 # A page is "no good match" when no hit on it has a similarity (hit.similarity:
-# cosine of the shown passage to the query) of at least this. Measured with the
-# real model (all-MiniLM-L6-v2) on 2026-11-28 at commit 959c207, best
-# similarity among the top 10 of the default hybrid search:
-#   shipped corpus (corpus/, 10 articles):
-#     on-topic queries (15 written for it, e.g. "leaky heart valve" 0.530,
-#       "heart murmur" 0.516, "treatment for a leaking valve" 0.421): min 0.290
-#       ("systole diastole jet"), next 0.398, median 0.554; one-word topic
-#       queries ("palpitations" 0.300, "murmur" 0.310, "valve" 0.389);
-#       misspelt "leeky hart valve" 0.298;
-#     off-topic queries (18: "how do I bake sourdough bread" -0.005, "best
-#       football team" 0.043, "tax return deadline" -0.009, "how to change a
-#       car tyre" 0.126, "hello" 0.105, ...): max 0.126, median 0.044.
-#   ../shared MedQuAD heart corpus (954 articles):
-#     the 100 shared dev queries: min 0.412, 5th percentile 0.478, median 0.634;
-#     the same 18 off-topic queries: max 0.268 ("how to knit a scarf"),
-#       median 0.157 (a bigger corpus gives unrelated text more chances).
-# 0.28 sits between the highest off-topic score on either corpus (0.268) and
-# the lowest on-topic one (0.290). The gap is narrow. Queries sharing a word
-# or theme with the corpus pass any threshold that keeps real questions
-# ("valve on my bicycle tyre" 0.335 / 0.505, "heart emoji meaning" 0.306 /
-# 0.452, medical but off-corpus "what is diabetes" 0.191 / 0.693); they get
-# their honestly ranked results. Re-measure when the model or corpus changes.
-NO_GOOD_MATCH_SIMILARITY = 0.28
+# cosine of the shown passage to the query) of at least the threshold measured
+# for the model that embedded the answering generation: its registry spec's
+# no_good_match_similarity (indexer/embedding/registry.py; how it was measured:
+# docs/quality.md, "No good match").
 
 MAX_PAGE = 50   # deepest page a link may ask for (the API stops at offset 1000)
-
-_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
-
 
 @dataclass(frozen=True)
 class Piece:
@@ -78,13 +57,12 @@ def mark_terms(text: str, query_stems: set[str]) -> tuple[Piece, ...]:
     as the lexical index, so what is marked is what matched)."""
     pieces: list[Piece] = []
     last = 0
-    for token in _TOKEN.finditer(text):
-        token_words = [w for w in words(token.group()) if w not in STOP_WORDS]
-        if token_words and any(stem(w) in query_stems for w in token_words):
-            if token.start() > last:
-                pieces.append(Piece(text[last:token.start()]))
-            pieces.append(Piece(token.group(), term=True))
-            last = token.end()
+    for start, end, word in word_spans(text):
+        if word not in STOP_WORDS and stem(word) in query_stems:
+            if start > last:
+                pieces.append(Piece(text[last:start]))
+            pieces.append(Piece(text[start:end], term=True))
+            last = end
     if last < len(text):
         pieces.append(Piece(text[last:]))
     return tuple(pieces)
@@ -99,7 +77,7 @@ def passage_segments(sentences: list[str], matched: int | None, query_stems: set
 
 def safe_url(url: str | None) -> str | None:
     """Only http(s) links are ever made clickable."""
-    if url and re.match(r"https?://[^\s]+$", url, re.IGNORECASE):
+    if is_web_url(url):
         return url
     return None
 
@@ -118,32 +96,29 @@ def parse_page(raw: str | None) -> int:
     return min(max(page, 1), MAX_PAGE)
 
 
-def _other_passages(searcher, result: SearchResult, hits: list[Hit]) -> dict:
+def _other_passages(result: SearchResult, hits: list[Hit]) -> dict:
     """Passage records for every hit's "more from this article", from the
     generation the search ran on (passage ids belong to one generation)."""
     ids = [pid for hit in hits for pid in hit.other_passages]
-    generation = searcher.generation
-    if not ids:
-        return {}
-    if generation.identity == result.identity:
-        return generation.passages(ids)
-    records = {}  # a newer generation was published mid-request: look up by article instead
-    for hit in hits:
-        for record in generation.article_passages(hit.passage.article_id):
-            if record.position != hit.passage.position:
-                records[record.id] = record
-        hit.other_passages = [r.id for r in records.values() if r.article_id == hit.passage.article_id]
-    return records
+    return result.generation.passages(ids) if ids else {}
 
 
-def is_good(hit: Hit) -> bool:
-    return hit.similarity is None or hit.similarity >= NO_GOOD_MATCH_SIMILARITY
+def no_good_match_similarity(result: SearchResult) -> float:
+    try:
+        return model_spec(result.generation.model).no_good_match_similarity
+    except UnknownModel:  # a model handed in by hand (a test's stand-in): the default model's figure
+        return model_spec(DEFAULT_MODEL).no_good_match_similarity
 
 
-def result_views(searcher, result: SearchResult, hits: list[Hit]) -> list[dict]:
+def is_good(hit: Hit, threshold: float) -> bool:
+    return hit.similarity is None or hit.similarity >= threshold
+
+
+def result_views(result: SearchResult, hits: list[Hit]) -> list[dict]:
     query_stems = set(result.plan.highlight_stems)
-    others = _other_passages(searcher, result, hits)
-    pages = {p.id: p for p in searcher.generation.pages()}
+    threshold = no_good_match_similarity(result)
+    others = _other_passages(result, hits)
+    pages = {p.id: p for p in result.generation.pages()}
     views = []
     for hit in hits:
         p = hit.passage
@@ -169,7 +144,7 @@ def result_views(searcher, result: SearchResult, hits: list[Hit]) -> list[dict]:
             "more": [{"position": r.position + 1, "segments": passage_segments(r.sentences or [r.text], None,
                                                                                query_stems)}
                      for r in more],
-            "good": is_good(hit),
+            "good": is_good(hit, threshold),
         })
     return views
 
@@ -189,7 +164,8 @@ def index():
                "corrected": None, "prev_url": None, "next_url": None, "first": 0, "last": 0}
     status = 200
     try:
-        context["disclaimers"] = searcher.disclaimers()
+        context["disclaimers"] = [p.disclaimer for p in current_app.extensions["live_index"].generation.pages()
+                                  if p.disclaimer]
     except Exception:  # the page still works; base.html has a general disclaimer
         current_app.logger.exception("could not read the disclaimers")
     if raw is not None and invalid_encoding_field(request.query_string) is not None:
@@ -205,7 +181,7 @@ def index():
             # One search also fetches the next page, so "Next results" is only
             # offered when that page has a good match to show.
             result = searcher.search(query, 2 * config.page_size, offset=offset)
-            results = result_views(searcher, result, result.hits[:config.page_size])
+            results = result_views(result, result.hits[:config.page_size])
             next_page = result.hits[config.page_size:]
             good = any(r["good"] for r in results)
             if result.plan.corrected != result.plan.text:
@@ -216,11 +192,11 @@ def index():
                 context.update(state="results", results=results, first=offset + 1, last=offset + len(results))
                 if page > 1:
                     context["prev_url"] = page_url(query, page - 1)
-                if any(is_good(hit) for hit in next_page) and page < MAX_PAGE:
+                if page < MAX_PAGE and any(is_good(h, no_good_match_similarity(result)) for h in next_page):
                     context["next_url"] = page_url(query, page + 1)
             if page > 1 and not good:
                 context["first_url"] = page_url(query, 1)
-        except QueryError as err:
+        except InputError as err:
             context.update(state="error", error=err.message)
             status = 400
         except IndexError_ as err:  # the index folder gone or damaged: not our bug, and it passes

@@ -16,9 +16,10 @@ case. ``category`` is one of :data:`CATEGORIES`. A malformed line is a
 Matching is on whole words after light normalisation, applied alike to the
 glossary's phrases and to the query:
 
-* lower-cased, accents folded, curly apostrophes made straight;
-* punctuation other than apostrophes splits words, so "-" and " " are
-  alike ("mini-stroke" = "mini stroke"); apostrophes are then dropped
+* the words are those of the lexical index (``indexer.text.words``):
+  lower-cased, accents folded, curly apostrophes made straight, and
+  punctuation other than an apostrophe suffix splits words, so "-" and " "
+  are alike ("mini-stroke" = "mini stroke"); apostrophes are then dropped
   ("raynaud's" = "raynauds");
 * a plural "s" is ignored ("water pill" = "water pills", "clogged artery"
   = "clogged arteries"; "-ies" = "-y", "-sses" = "-ss"; words ending in
@@ -27,7 +28,7 @@ glossary's phrases and to the query:
 * a few little words are ignored: "the", "an" and the possessives "my",
   "your", "his", "her", "our", "their" ("blood clot in my leg" = "clot in
   the leg", "hole in the heart" = "hole in heart"); "a" is kept, since
-  "a fib" needs it.
+  "a fib" needs it (``indexer.text.GLOSSARY_IGNORED``).
 
 Matches never overlap. When they compete, the longest wins, so "high blood
 pressure" never also yields an entry for "blood pressure". Between equally
@@ -38,18 +39,16 @@ look-up per query word, so a query costs microseconds.
 """
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
+
+from indexer.text import GLOSSARY_IGNORED, words
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "lay_glossary.tsv"
 
 CATEGORIES = frozenset({"condition", "symptom", "test", "drug", "procedure", "anatomy", "risk"})
 
-_TOKEN = re.compile(r"(?:[^\W_]|')+")
-_IGNORED_WORDS = frozenset({"the", "an", "my", "your", "his", "her", "our", "their"})
 
 
 @dataclass(frozen=True)
@@ -57,11 +56,6 @@ class GlossaryEntry:
     lay: str                     # what a reader types, e.g. "water pills"
     clinical: tuple[str, ...]    # what the articles say, e.g. ("diuretics",)
     category: str                # one of CATEGORIES
-
-
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).replace("\u2019", "'")
 
 
 def _word_key(word: str) -> str:
@@ -81,9 +75,9 @@ def _word_key(word: str) -> str:
 def phrase_key(text: str) -> tuple[str, ...]:
     """The normalised words of a phrase or query, as they are matched."""
     keys = []
-    for token in _TOKEN.findall(_fold(text)):
-        key = _word_key(token)
-        if key and key not in _IGNORED_WORDS:
+    for word in words(text):
+        key = _word_key(word)
+        if key and key not in GLOSSARY_IGNORED:
             keys.append(key)
     return tuple(keys)
 
@@ -123,17 +117,12 @@ class Glossary:
         self.entries: tuple[GlossaryEntry, ...] = tuple(entries)
         # first word key → [(phrase key, entry)], longest phrase first
         self._by_first: dict[str, list[tuple[tuple[str, ...], GlossaryEntry]]] = {}
-        # entry → its clinical terms with their " key words " form (for "already in the query")
-        self._clinical_keys: dict[GlossaryEntry, tuple[tuple[str, str], ...]] = {}
         for entry in self.entries:
             key = phrase_key(entry.lay)
             self._by_first.setdefault(key[0], []).append((key, entry))
-            self._clinical_keys[entry] = tuple(
-                (term, " " + " ".join(phrase_key(term)) + " ") for term in entry.clinical)
         for candidates in self._by_first.values():
             candidates.sort(key=lambda c: -len(c[0]))
-        self.lay_words: frozenset[str] = frozenset(
-            w for e in self.entries for w in re.findall(r"[a-z0-9]+(?:'[a-z]+)?", _fold(e.lay)))
+        self.lay_words: frozenset[str] = frozenset(w for e in self.entries for w in words(e.lay))
 
     # -- building ---------------------------------------------------------
 
@@ -237,27 +226,4 @@ class Glossary:
         first (ties: rightmost), so each query word belongs to at most one
         entry."""
         return [(entry.lay, entry.clinical) for _, entry in self._matches(phrase_key(query))]
-
-    def expand(self, query: str) -> str:
-        """The query with the clinical terms it lacks appended:
-        "my mini stroke" → "my mini stroke (transient ischemic attack)".
-        Terms already in the query (same words after normalisation) or
-        named twice are left out; with nothing to add the query is returned
-        unchanged."""
-        keys = phrase_key(query)
-        matches = self._matches(keys)
-        if not matches:
-            return query
-        haystack = " " + " ".join(keys) + " "
-        terms: list[str] = []
-        added: set[str] = set()
-        for _, entry in matches:
-            for term, term_key in self._clinical_keys[entry]:
-                if term_key in haystack or term_key in added:
-                    continue
-                added.add(term_key)
-                terms.append(term)
-        if not terms:
-            return query
-        return f"{query.strip()} ({'; '.join(terms)})"
 

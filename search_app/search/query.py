@@ -14,6 +14,30 @@ from dataclasses import dataclass, field
 from indexer.text import fold, stems, words
 
 
+class InputError(ValueError):
+    """A request refused as the reader's mistake (the API's 400, the page's
+    message); `code` is machine-readable, `field` names the parameter."""
+
+    def __init__(self, code: str, message: str, field: str | None = None):
+        super().__init__(message)
+        self.code, self.message, self.field = code, message, field
+
+
+def normalise_query(raw: object, max_chars: int) -> str:
+    """Collapse whitespace and control characters; refuse empty or huge."""
+    if not isinstance(raw, str):
+        raise InputError("invalid_query", "The query must be text.", "q")
+    if len(raw) > max_chars * 4:  # don't even clean something absurdly long
+        raise InputError("query_too_long", f"The query is longer than {max_chars} characters.", "q")
+    cleaned = "".join(ch if ch.isprintable() else " " for ch in raw)
+    cleaned = " ".join(cleaned.split())
+    if not cleaned:
+        raise InputError("empty_query", "Type a question or a few words to search for.", "q")
+    if len(cleaned) > max_chars:
+        raise InputError("query_too_long", f"The query is longer than {max_chars} characters.", "q")
+    return cleaned
+
+
 @dataclass
 class QueryPlan:
     text: str                                   # as the reader typed it (normalised whitespace)
@@ -32,8 +56,8 @@ class QueryPlan:
 class QueryOptions:
     """Which bridging pieces run. Each was kept only where the held-out half
     of the dev queries improved (docs/quality.md): expanding queries with the
-    corpus's topic synonyms did not (tune MRR@10 0.794 without, 0.780 with;
-    held-out equal), so it is off; the synonyms still count on the document
+    corpus's topic synonyms did not (worse on tune, equal on held-out:
+    docs/quality.md, "Ablations"), so it is off; the synonyms still count on the document
     side, in the lexical index."""
     spelling: bool = True
     glossary: bool = True

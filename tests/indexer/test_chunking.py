@@ -1,4 +1,7 @@
-from indexer.chunking import ChunkingConfig, chunk_article, split_sentences
+import pytest
+
+from indexer.chunking import ChunkingConfig, chunk_article, count_tokens, model_window, split_sentences
+from indexer.embedding import MODELS
 from indexer.models import Article
 
 
@@ -44,10 +47,21 @@ def test_a_giant_sentence_is_cut_to_the_budget():
     assert sum(len(p.text.split()) for p in passages) >= 1000
 
 
-def test_passages_fit_the_model_window_on_the_real_corpus(embedder, seed_corpus):
+@pytest.mark.parametrize("model", MODELS)
+def test_passages_fit_the_model_window_on_the_real_corpus(model, seed_corpus):
+    """Each registered model's own tokenizer and window (no weights loaded)."""
     for art in seed_corpus.articles:
         for p in chunk_article(art):
-            assert embedder.count_tokens(p.embed_text) <= embedder.max_tokens, p.embed_text[:80]
+            assert count_tokens(p.embed_text, model) <= model_window(model), p.embed_text[:80]
+
+
+def test_the_token_counter_agrees_with_the_loaded_model(embedder, seed_corpus):
+    texts = [p.embed_text for a in seed_corpus.articles[:3] for p in chunk_article(a)]
+    everything = "\n".join(a.text for a in seed_corpus.articles)  # past the window
+    texts += ["ÉCG — 心臓 naïve", "", everything]
+    assert [count_tokens(t, embedder.name) for t in texts] == [embedder.count_tokens(t) for t in texts]
+    assert model_window(embedder.name) == embedder.max_tokens
+    assert count_tokens(texts[-1], embedder.name) > embedder.max_tokens  # counted before truncation
 
 
 def test_a_short_tail_is_folded_into_the_passage_before():

@@ -3,7 +3,9 @@ import os
 import subprocess
 import sys
 
-from indexer.config import PROJECT_ROOT
+import pytest
+
+from indexer.settings import PROJECT_ROOT
 
 
 def run(*args, index_dir, check=True):
@@ -41,6 +43,7 @@ def test_verify_reports_a_file_damaged_at_rest(writable_index):
     assert "checksum does not match" in proc.stderr
 
 
+@pytest.mark.heavy  # builds an index in a child process: the model
 def test_build_reports_malformed_file_and_still_publishes_the_rest(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -79,6 +82,7 @@ def _live_model(index_dir):
         live.close()
 
 
+@pytest.mark.heavy  # builds an index in a child process: the model
 def test_new_index_gets_the_build_model_and_edits_keep_the_live_model(tmp_path):
     from indexer.embedding import BUILD_MODEL, FP32_MODEL, MODELS
     other = next(m for m in MODELS if m != BUILD_MODEL)
@@ -104,6 +108,7 @@ def test_new_index_gets_the_build_model_and_edits_keep_the_live_model(tmp_path):
     assert FP32_MODEL in MODELS
 
 
+@pytest.mark.heavy  # builds an index in a child process: the model
 def test_model_from_the_environment_and_the_flag_wins(tmp_path, monkeypatch):
     from indexer.embedding import BUILD_MODEL, MODELS
     other = next(m for m in MODELS if m != BUILD_MODEL)
@@ -138,3 +143,33 @@ def test_remove_on_a_missing_index_creates_nothing(tmp_path):
     proc = run("remove", "mr-answer-1", index_dir=tmp_path / "none", check=False)
     assert proc.returncode == 3 and "no index at" in proc.stderr
     assert not (tmp_path / "none").exists()
+
+
+# ---------------------------------------------------------------- eval lives in search_app (issue 14)
+def test_eval_moved_to_search_app_and_says_so(tmp_path):
+    proc = run("eval", "--queries", "q.jsonl", index_dir=tmp_path, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "python -m search_app.evaluation" in proc.stderr
+    commands = run("--help", index_dir=tmp_path).stdout.split("positional arguments:")[1].split("options:")[0]
+    assert "build" in commands and "eval" not in commands
+    env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT))
+    moved = subprocess.run([sys.executable, "-m", "search_app.evaluation", "--index-dir", str(tmp_path),
+                            "--queries", str(tmp_path / "none.jsonl")], cwd=PROJECT_ROOT, env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert moved.returncode == 2 and "no query set at" in moved.stderr, moved.stderr
+
+
+def test_no_indexer_module_imports_search_app():
+    """The dependency runs one way: search_app uses indexer, never back."""
+    import ast
+    offenders = []
+    for path in sorted((PROJECT_ROOT / "indexer").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            offenders += [f"{path.relative_to(PROJECT_ROOT)}: {n}" for n in names if n.split(".")[0] == "search_app"]
+    assert offenders == []
+    code = ("import sys, indexer.cli, indexer.build, indexer.next_set; "
+            "sys.exit(any(m.split('.')[0] == 'search_app' for m in sys.modules))")
+    assert subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT,
+                          env=dict(os.environ, PYTHONPATH=str(PROJECT_ROOT))).returncode == 0

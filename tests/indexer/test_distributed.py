@@ -16,7 +16,7 @@ import pytest
 
 from indexer.build import publish_articles
 from indexer.cli import main
-from indexer.config import DEFAULT_CORPUS_DIR, PROJECT_ROOT
+from indexer.settings import DEFAULT_CORPUS_DIR, PROJECT_ROOT
 from indexer.embedding import BUILD_MODEL
 from indexer.sources import load_corpus
 from indexer.index import IndexStore

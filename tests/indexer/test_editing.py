@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from indexer.cli import main
-from indexer.config import PROJECT_ROOT
+from indexer.settings import PROJECT_ROOT
 from indexer.faults import POINTS
 from indexer.index import IndexStore
 
@@ -135,3 +135,71 @@ def test_build_killed_at_any_point_leaves_the_live_index(writable_index, tmp_pat
     assert main(["add", str(folder), "--index-dir", str(writable_index)]) == 0
     assert store.open_current().manifest["articles"] == 80
     assert not [p for p in (writable_index / "generations").iterdir() if p.name.startswith(".")]
+
+
+# ---------------------------------------------------------------- one-way write path (issue 14)
+@pytest.fixture
+def reads(monkeypatch):
+    """Counts what a command reads of the live index: generations opened
+    (open_current / open_generation) and full-text article reads."""
+    from indexer.index import Generation
+    counts = {"opened": 0, "articles": 0}
+    real_current, real_named, real_articles = IndexStore.open_current, IndexStore.open_generation, \
+        Generation.articles
+
+    def open_current(self):
+        counts["opened"] += 1
+        return real_current(self)
+
+    def open_generation(self, *args, **kwargs):
+        counts["opened"] += 1
+        return real_named(self, *args, **kwargs)
+
+    def articles(self):
+        counts["articles"] += 1
+        return real_articles(self)
+
+    monkeypatch.setattr(IndexStore, "open_current", open_current)
+    monkeypatch.setattr(IndexStore, "open_generation", open_generation)
+    monkeypatch.setattr(Generation, "articles", articles)
+    return counts
+
+
+def test_add_reads_only_what_it_changes_and_opens_the_live_generation_once(writable_index, tmp_path,
+                                                                              reads, capsys):
+    new = article_file(tmp_path / "new", "aortic-stenosis", "Aortic stenosis narrows the aortic valve opening.")
+    assert cli("add", str(new), index_dir=writable_index) == 0
+    assert "1 added, 0 updated, 10 unchanged, 0 removed" in capsys.readouterr().out
+    assert reads == {"opened": 1, "articles": 0}
+    live = IndexStore(writable_index).open_current()
+    assert live.manifest["articles"] == 11 and len(live.manifest["segments"]) == 2  # the rest kept by reference
+
+
+@pytest.mark.parametrize("command", ["remove", "sync"])
+def test_remove_and_sync_open_the_live_generation_once_and_read_no_text(writable_index, tmp_path, reads,
+                                                                        command, capsys):
+    argv = ["remove", "mr-answer-1"] if command == "remove" else \
+        ["sync", str(PROJECT_ROOT / "corpus")]
+    assert cli(*argv, index_dir=writable_index) == 0
+    assert reads == {"opened": 1, "articles": 0}, capsys.readouterr()
+
+
+def test_add_never_removes_even_what_left_that_file(writable_index, tmp_path, capsys):
+    seed = set(IndexStore(writable_index).open_current().article_hashes())
+    folder = tmp_path / "jsonl"
+    folder.mkdir()
+    batch = folder / "batch.jsonl"
+    line = '{{"id": "{0}", "title": "About {0}", "text": "The {0} article is about heart valves."}}'
+    batch.write_text("\n".join(line.format(i) for i in ("one", "two", "three")) + "\n", "utf-8")
+    assert cli("add", str(batch), index_dir=writable_index) == 0
+    assert "3 added, 0 updated, 10 unchanged, 0 removed" in capsys.readouterr().out
+    # A file that fails to read deletes nothing of its articles.
+    batch.write_text(line.format("one") + "\n{not json\n", "utf-8")
+    assert cli("add", str(batch), index_dir=writable_index) == 1
+    assert "0 added, 0 updated, 13 unchanged, 0 removed" in capsys.readouterr().out
+    # Read cleanly without "two": add keeps it (taking away is remove or sync).
+    batch.write_text(line.format("one") + "\n" + line.format("three") + "\n", "utf-8")
+    assert cli("add", str(batch), index_dir=writable_index) == 0
+    assert "0 added, 0 updated, 13 unchanged, 0 removed" in capsys.readouterr().out
+    live = IndexStore(writable_index).open_current()
+    assert sorted(set(live.article_hashes()) - seed) == ["one", "three", "two"]

@@ -18,6 +18,7 @@ import pytest
 
 from indexer import embedding
 from indexer.embedding import export as onnx_export
+from indexer.embedding import loader
 from indexer.chunking import chunk_article
 from indexer.embedding import (BUILD_MODEL, DEFAULT_MODEL, FP32_MODEL, INT8_MODEL, MODELS, LazyEmbedder,
                                OnnxEmbedder, SentenceTransformerEmbedder, load_embedder, model_from_env)
@@ -25,6 +26,10 @@ from indexer.models import article_embed_text
 from indexer.embedding.export import check_export, ensure_export, expected_identity, export_dir, source_model_dir
 
 QUERY = "leaky heart valve"
+
+
+# Fixtures that load the model themselves: tests using them are not in the fast tier (tests/conftest.py).
+HEAVY_FIXTURES = {"onnx_fp32", "onnx_int8", "torch_embedder"}
 
 
 @pytest.fixture(scope="session")
@@ -217,10 +222,10 @@ def test_unknown_variant_is_refused(model_cache):
 def fresh_loader(monkeypatch, model_cache, torch_embedder):
     """load_embedder with an empty per-process cache, the session's export
     cache, and the (already loaded) torch model standing in for a new one."""
-    monkeypatch.setattr(embedding, "_shared", {})
+    monkeypatch.setattr(loader, "_shared", {})
     monkeypatch.setenv("HEARTSEARCH_MODEL_CACHE", str(model_cache))
     monkeypatch.delenv("HEARTSEARCH_RUNTIME", raising=False)
-    monkeypatch.setattr(embedding, "SentenceTransformerEmbedder", lambda threads=None: torch_embedder)
+    monkeypatch.setattr(loader, "SentenceTransformerEmbedder", lambda threads=None, model=None: torch_embedder)
     return load_embedder
 
 
@@ -234,10 +239,23 @@ def test_default_model_runs_on_onnx_and_is_loaded_once(fresh_loader, onnx_fp32):
 def test_runtime_can_be_chosen(fresh_loader, torch_embedder, monkeypatch):
     monkeypatch.setenv("HEARTSEARCH_RUNTIME", "torch")
     assert fresh_loader() is torch_embedder
-    monkeypatch.setattr(embedding, "_shared", {})
+    monkeypatch.setattr(loader, "_shared", {})
     monkeypatch.setenv("HEARTSEARCH_RUNTIME", "tensorflow")
     with pytest.raises(ValueError, match="HEARTSEARCH_RUNTIME"):
         fresh_loader()
+
+
+def test_the_runtime_comes_from_the_spec(monkeypatch):
+    """int8 has only onnx, whatever $HEARTSEARCH_RUNTIME says; fp32 has both
+    and the variable chooses (default onnx)."""
+    from indexer.embedding import model_spec, pick_runtime
+    fp32, int8 = model_spec(FP32_MODEL), model_spec(INT8_MODEL)
+    monkeypatch.setenv("HEARTSEARCH_RUNTIME", "torch")
+    assert (pick_runtime(fp32), pick_runtime(int8)) == ("torch", "onnx")
+    monkeypatch.setenv("HEARTSEARCH_RUNTIME", "tensorflow")
+    assert pick_runtime(int8) == "onnx"  # not read for a one-runtime model
+    monkeypatch.delenv("HEARTSEARCH_RUNTIME")
+    assert pick_runtime(fp32) == "onnx"
 
 
 def test_int8_model_by_name(fresh_loader, onnx_int8):
@@ -276,7 +294,7 @@ def test_an_int8_index_is_refused_by_the_fp32_model(tmp_path, seed_corpus, onnx_
     from indexer.index import IndexStore
     from search_app import make_searcher
     from search_app.config import Config
-    from search_app.search.searcher import IndexMismatch
+    from search_app.search.live_index import IndexMismatch
 
     store = IndexStore(tmp_path / "index")
     with store.lock():
@@ -315,18 +333,18 @@ def test_a_build_load_uses_heartsearch_model_threads(fresh_loader, monkeypatch):
     monkeypatch.setenv("HEARTSEARCH_MODEL_THREADS", "3")
     model = fresh_loader(INT8_MODEL)
     assert model.threads == 3 and model._session.get_session_options().intra_op_num_threads == 1
-    monkeypatch.setattr(embedding, "_shared", {})
+    monkeypatch.setattr(loader, "_shared", {})
     monkeypatch.delenv("HEARTSEARCH_MODEL_THREADS")
     assert fresh_loader(INT8_MODEL).threads == (os.cpu_count() or 1)
 
 
 def test_the_torch_fallback_is_given_the_thread_count(fresh_loader, torch_embedder, monkeypatch):
     seen = []
-    monkeypatch.setattr(embedding, "SentenceTransformerEmbedder",
-                        lambda threads=None: seen.append(threads) or torch_embedder)
+    monkeypatch.setattr(loader, "SentenceTransformerEmbedder",
+                        lambda threads=None, model=None: seen.append(threads) or torch_embedder)
     monkeypatch.setenv("HEARTSEARCH_RUNTIME", "torch")
     fresh_loader(FP32_MODEL, threads=1)
-    monkeypatch.setattr(embedding, "_shared", {})
+    monkeypatch.setattr(loader, "_shared", {})
     fresh_loader(FP32_MODEL)
     assert seen == [1, None]  # None: torch's own choice, all cores
 
@@ -412,7 +430,7 @@ def test_the_app_serves_an_int8_index_with_the_int8_model(int8_index, fresh_load
     searcher = app.extensions["searcher"]
     assert isinstance(searcher.embedder, OnnxEmbedder) and searcher.embedder.name == INT8_MODEL
     assert searcher.embedder.threads == 1  # loaded the server's way
-    assert FP32_MODEL not in embedding._shared  # the fp32 model was never loaded
+    assert FP32_MODEL not in loader._shared  # the fp32 model was never loaded
     client = app.test_client()
     answer = client.get("/api/v1/search", query_string={"q": QUERY, "k": 3})
     assert answer.status_code == 200 and answer.get_json()["results"], answer.get_json()
@@ -433,7 +451,7 @@ def test_the_app_refuses_an_index_of_an_unknown_model_naming_the_fix(tmp_path, s
     from indexer.index import IndexStore
     from search_app import make_searcher
     from search_app.config import Config
-    from search_app.search.searcher import IndexMismatch
+    from search_app.search.live_index import IndexMismatch
 
     class Renamed:  # the fp32 vectors under a name this code does not know
         name, dimension, max_tokens = "all-MiniLM-L12-v2", 384, 256

@@ -2,7 +2,7 @@
 corpus/what-is-mitral-regurgitation/ was split by hand (corpus/README.md)."""
 import pytest
 
-from indexer.config import DEFAULT_CORPUS_DIR
+from indexer.settings import DEFAULT_CORPUS_DIR
 from indexer.models import Article, Page
 from indexer.sources import load_corpus
 from indexer.sources.qa_page import Line, QaPageImporter, collapse_repeats, parse_signature

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 
 import pytest
 
-from indexer.config import PROJECT_ROOT
+from indexer.settings import PROJECT_ROOT
 
 ARTIFACT = PROJECT_ROOT / "tests" / "artifacts" / "reliability-scorecard.json"
 LONG = os.environ.get("HEARTSEARCH_LONG") == "1"

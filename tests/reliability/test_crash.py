@@ -11,7 +11,7 @@ import urllib.parse
 
 import pytest
 
-from indexer.config import PROJECT_ROOT
+from indexer.settings import PROJECT_ROOT
 from indexer.faults import POINTS
 from indexer.index import IndexStore
 from tests.servers import get_json, running_server

@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 from indexer.cli import main
-from indexer.config import DEFAULT_CORPUS_DIR, PROJECT_ROOT
+from indexer.settings import DEFAULT_CORPUS_DIR, PROJECT_ROOT
 from indexer.index import IndexStore
 
 PAGE_ID = "what-is-mitral-regurgitation"

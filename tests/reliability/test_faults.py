@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from indexer.cli import main
-from indexer.config import PROJECT_ROOT
+from indexer.settings import PROJECT_ROOT
 from indexer.index import GenerationWriter, IndexCorrupt, IndexStore
 from tests.index_files import live_segment_file
 

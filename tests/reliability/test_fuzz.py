@@ -11,7 +11,7 @@ from indexer.models import Article, Page
 from indexer.sources import CorpusError, load_corpus
 from search_app.search.glossary import Glossary
 from search_app.search.query import QueryOptions, plan_query
-from search_app.search.searcher import QueryError, normalise_query
+from search_app.search.query import InputError, normalise_query
 from search_app.search.spelling import SpellingCorrector
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck), database=None)
@@ -40,7 +40,7 @@ def test_query_parser_never_fails_unexpectedly(raw, max_chars):
     fuzz_stats["queries"] += 1
     try:
         query = normalise_query(raw, max_chars)
-    except QueryError as err:
+    except InputError as err:
         fuzz_stats["query_errors"] += 1
         assert err.code in ("empty_query", "query_too_long", "invalid_query") and err.field == "q"
         return

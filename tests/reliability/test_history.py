@@ -240,7 +240,7 @@ def test_a_running_app_follows_an_index_rebuilt_with_another_model(writable_inde
     """`build --model OTHER` while the app serves: the app loads that model
     and switches (it used to log "still serving" until a restart while
     /ready said all was well)."""
-    from indexer.config import DEFAULT_CORPUS_DIR
+    from indexer.settings import DEFAULT_CORPUS_DIR
     from indexer.embedding import INT8_MODEL
     from search_app import make_searcher
     searcher = make_searcher(Config(index_dir=writable_index, reload_interval=0))

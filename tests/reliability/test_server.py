@@ -451,7 +451,7 @@ def test_a_second_server_on_a_port_in_use_refuses_to_start(seed_index_dir, score
     "address already in use"; the first keeps serving."""
     import os
     import sys
-    from indexer.config import PROJECT_ROOT
+    from indexer.settings import PROJECT_ROOT
     with production_server(seed_index_dir, HEARTSEARCH_RATE_LIMIT="0") as (base, _):
         port = base.rsplit(":", 1)[1]
         env = {**os.environ, "HEARTSEARCH_INDEX_DIR": str(seed_index_dir), "PYTHONPATH": str(PROJECT_ROOT)}

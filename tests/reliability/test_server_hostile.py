@@ -479,7 +479,7 @@ def test_ready_is_503_on_an_empty_generation(app, scorecard):
     not ready: 503 `empty_index`, so a load balancer keeps readers away;
     HEARTSEARCH_ALLOW_EMPTY_INDEX makes a deliberately empty index ready."""
     from search_app.config import Config
-    searcher = app.extensions["searcher"]
+    searcher = app.extensions["live_index"]  # where the views take the live generation from
     generation = searcher.generation
     real_count = generation.passage_count
     problems = []

@@ -4,7 +4,7 @@ import pytest
 from search_app import create_app
 from search_app.config import Config
 from indexer.index import IndexMissing
-from search_app.search.searcher import IndexMismatch
+from search_app.search.live_index import IndexMismatch
 
 
 def search(client, **params):

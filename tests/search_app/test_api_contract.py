@@ -359,7 +359,8 @@ def test_index_unavailable_is_a_503_with_retry_after(make_app, seed_index_dir, t
     shutil.copytree(seed_index_dir, index)
     app = make_app()
     (index / "CURRENT").unlink()
-    app.extensions["searcher"] = LostIndex(IndexStore(index))
+    lost = LostIndex(IndexStore(index))
+    app.extensions["live_index"] = app.extensions["searcher"].index = lost
     client = app.test_client()
     for path in (SEARCH + "?q=heart", "/api/v1/passages/1", "/api/v1/articles", "/api/v1/articles/mr-answer-1",
                  "/api/v1/ready"):

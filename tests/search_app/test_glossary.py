@@ -2,11 +2,11 @@
 Pure unit tests: no model, no index."""
 from __future__ import annotations
 
-import time
 
 import pytest
 
 from search_app.search.glossary import CATEGORIES, DEFAULT_PATH, Glossary, GlossaryEntry, phrase_key
+from search_app.search.query import QueryOptions, plan_query
 
 
 @pytest.fixture(scope="module")
@@ -216,51 +216,42 @@ def test_no_match_gives_nothing(tiny):
     assert tiny.expansions("how much sleep do I need") == []
 
 
-# ---------------------------------------------------------------- expand
+# ------------------------------------------- what the search embeds (plan_query)
 
-def test_expand_appends_clinical_terms(tiny):
-    assert tiny.expand("my mini stroke") == "my mini stroke (transient ischemic attack)"
-    assert tiny.expand("heart attack") == "heart attack (myocardial infarction; acute coronary syndrome)"
-    assert tiny.expand("Water Pills and PAD") == "Water Pills and PAD (diuretics; peripheral artery disease)"
-
-
-def test_expand_leaves_unmatched_query_unchanged(tiny):
-    for query in ["how much sleep do I need", "padding", "", "  spaced  out  "]:
-        assert tiny.expand(query) == query
+def dense(query: str, glossary) -> str:
+    """What the dense retriever is given for `query` with only the glossary on."""
+    return plan_query(query, QueryOptions(spelling=False), glossary=glossary).dense_text
 
 
-def test_expand_skips_terms_already_in_the_query(tiny):
-    assert tiny.expand("heart attack or myocardial infarction") == \
+def test_the_clinical_terms_are_appended(tiny):
+    assert dense("my mini stroke", tiny) == "my mini stroke (transient ischemic attack)"
+    assert dense("heart attack", tiny) == "heart attack (myocardial infarction; acute coronary syndrome)"
+    assert dense("Water Pills and PAD", tiny) == "Water Pills and PAD (diuretics; peripheral artery disease)"
+
+
+def test_an_unmatched_query_is_unchanged(tiny):
+    for query in ["how much sleep do I need", "padding", "spaced out"]:
+        assert dense(query, tiny) == query
+
+
+def test_terms_already_in_the_query_are_not_added(tiny):
+    assert dense("heart attack or myocardial infarction", tiny) == \
         "heart attack or myocardial infarction (acute coronary syndrome)"
-    assert tiny.expand("pad (peripheral artery disease)") == "pad (peripheral artery disease)"
+    assert dense("pad (peripheral artery disease)", tiny) == "pad (peripheral artery disease)"
 
 
-def test_expand_names_each_term_once():
+def test_each_term_is_named_once():
     g = small(("blood thinners", "anticoagulants; warfarin", "drug"),
               ("coumadin", "warfarin", "drug"))
-    assert g.expand("blood thinners like coumadin") == "blood thinners like coumadin (anticoagulants; warfarin)"
+    assert dense("blood thinners like coumadin", g) == "blood thinners like coumadin (anticoagulants; warfarin)"
 
 
-def test_expand_strips_outer_whitespace_only_when_adding(tiny):
-    assert tiny.expand("  mini stroke ") == "mini stroke (transient ischemic attack)"
+def test_the_shipped_glossary_bridges_lay_words(glossary):
+    assert dense("my mini-stroke", glossary) == "my mini-stroke (transient ischemic attack)"
+    assert dense("Water pills", glossary) == "Water pills (diuretics)"
+    assert dense("how to sleep better", glossary) == "how to sleep better"
 
-
-def test_expand_on_shipped_glossary(glossary):
-    assert glossary.expand("my mini-stroke") == "my mini-stroke (transient ischemic attack)"
-    assert glossary.expand("Water pills") == "Water pills (diuretics)"
-    assert glossary.expand("how to sleep better") == "how to sleep better"
 
 
 def test_lay_words_protect_glossary_words_from_spelling_fixes(glossary):
     assert {"afib", "ekg", "stent", "pills"} <= glossary.lay_words
-
-
-def test_expansion_is_fast(glossary):
-    queries = ["what are the signs of a mini stroke", "can water pills cause low blood pressure",
-               "afib and blood thinners after bypass surgery", "swollen ankles and shortness of breath",
-               "is a leaky heart valve serious", "what does an ekg show"] * 200
-    start = time.perf_counter()
-    for q in queries:
-        glossary.expand(q)
-    per_query = (time.perf_counter() - start) / len(queries)
-    assert per_query < 0.001, f"{per_query * 1e6:.0f} µs a query"

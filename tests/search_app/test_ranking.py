@@ -4,7 +4,7 @@ article. Skipped cleanly when ../shared/ is absent."""
 import pytest
 
 from search_app.search.query import QueryOptions
-from search_app.search.searcher import MODES, RankingSettings
+from search_app.search.settings import MODES, RankingSettings
 
 
 def ids(result):

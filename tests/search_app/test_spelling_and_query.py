@@ -1,6 +1,6 @@
 """Spelling correction and query planning, on small vocabularies."""
 from search_app.search.query import PhraseTable, QueryOptions, corpus_synonym_table, plan_query
-from search_app.search.searcher import rrf
+from search_app.search.fusion import rrf
 from search_app.search.spelling import SpellingCorrector
 
 VOCAB = {"heart": 500, "murmur": 20, "arrhythmia": 40, "mitral": 30, "valve": 80, "hearth": 2,

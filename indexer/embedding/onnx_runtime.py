@@ -1,0 +1,155 @@
+"""A model run by onnxruntime from a cached ONNX export
+(indexer/embedding/export.py): tokenised with `tokenizers` from the
+export's tokenizer.json (truncated at max_seq_length), mean-pooled over the
+attention mask, L2-normalised. onnxruntime and tokenizers are imported when
+a model is made, not when this module is.
+
+Threads: each model call runs on one core (intra-op threads = 1), so a
+query costs one core and concurrent requests each get their own. A call
+with many texts (a build: 64 at a time) is split into sub-batches run by
+`threads` workers at once ($HEARTSEARCH_MODEL_THREADS, default: all
+cores). On the 2-core machine this beat intra-op threading for builds and
+for concurrent queries, and suffers far less when other processes compete
+for the cores (benchmarks/bench_model.py, docs/performance.md).
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from indexer.embedding.base import CountingEmbedder, model_threads
+from indexer.embedding.registry import onnx_spec
+
+
+class OnnxEmbedder(CountingEmbedder):
+    """The ONNX export of `variant` ("fp32" or "int8", the spec's
+    precision), named as the registry names that model.
+
+    "fp32" agrees with the torch model to float rounding and so has
+    the torch model's name (an index built with either serves the other);
+    "int8" (dynamically quantised weights) differs measurably and has its
+    own, so an index refuses a mix.
+
+    fp32 texts are batched (padded to the batch's longest; the mask makes
+    padding irrelevant). int8 texts run one at a time: dynamic quantisation
+    scales a call's activations together, so in a batch a text's vector
+    would depend on its batch-mates (measurably off its vector alone:
+    docs/performance.md, "int8: one text per model call") and a cached
+    passage vector would not be reproducible.
+    """
+
+    PARALLEL_MIN_TEXTS = 8  # fewer texts (a query) run in the caller's thread
+
+    def __init__(self, variant: str = "fp32", threads: int | None = None,
+                 cache_dir: str | os.PathLike | None = None, folder: str | os.PathLike | None = None,
+                 intra_op_threads: int = 1, weights: str | None = None):
+        """`folder`: use this export folder as it is (benchmarks); otherwise
+        the cached export of `variant` in `cache_dir` (made if needed).
+        `weights`: whose export (default: the default model's)."""
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        from indexer.embedding.export import OUTPUT_NAME, ensure_export
+
+        super().__init__()
+        self.spec = onnx_spec(variant, weights)
+        self.variant = variant
+        self.name = self.spec.name
+        self.folder = Path(folder) if folder is not None else \
+            Path(ensure_export(variant, Path(cache_dir) if cache_dir else None, weights=weights))
+        config = json.loads((self.folder / "sentence_bert_config.json").read_text())
+        pooling = json.loads((self.folder / "1_Pooling" / "config.json").read_text())
+        if not pooling.get("pooling_mode_mean_tokens"):
+            raise ValueError(f"{self.folder}: only mean pooling is implemented")
+        self.dimension = int(pooling["word_embedding_dimension"])
+        self.max_tokens = int(config["max_seq_length"])
+        self._lowercase = bool(config.get("do_lower_case"))
+        self._per_text = variant != "fp32"
+
+        tokenizer_file = str(self.folder / "tokenizer.json")
+        self._tokenizer = Tokenizer.from_file(tokenizer_file)
+        self._tokenizer.enable_truncation(max_length=self.max_tokens)
+        self._tokenizer.no_padding()  # padded here, per batch
+        self._counter = Tokenizer.from_file(tokenizer_file)  # untruncated, for count_tokens
+        self._counter.no_truncation()
+        self._counter.no_padding()
+        self._pad_id = int(self._tokenizer.token_to_id("[PAD]") or 0)
+
+        self.threads = int(threads or model_threads())
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = max(1, int(intra_op_threads))
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3  # errors only
+        self._session = ort.InferenceSession(str(self.folder / "model.onnx"), options,
+                                             providers=["CPUExecutionProvider"])
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        self._output = OUTPUT_NAME
+        # An onnxruntime session may be run from several threads at once
+        # (and releases the GIL); the lock guards only the counter and pool.
+        self._pool = None
+
+    def _ids(self, texts: list[str]) -> list[list[int]]:
+        if self._lowercase:
+            texts = [t.lower() for t in texts]
+        return [e.ids for e in self._tokenizer.encode_batch(texts)]
+
+    def _workers(self):
+        with self._lock:
+            if self._pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+                self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="onnx-embed")
+            return self._pool
+
+    def _encode(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
+        ids = self._ids(texts)
+        parallel = self.threads > 1 and len(ids) >= self.PARALLEL_MIN_TEXTS
+        if self._per_text:
+            size = 1
+        else:
+            size = max(1, int(batch_size))
+            if parallel:  # enough batches to keep every worker busy
+                size = min(size, -(-len(ids) // self.threads))
+        # Longest first, as sentence-transformers does: batches of similar
+        # length waste less padding. Rows go back to the caller's order.
+        order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
+        batches = [order[start:start + size] for start in range(0, len(order), size)]
+        out = np.empty((len(ids), self.dimension), dtype=np.float32)
+        bar = None
+        if show_progress:
+            from tqdm.auto import tqdm
+            bar = tqdm(total=len(order), desc="embedding", unit="text")
+        try:
+            run = lambda rows: self._embed([ids[i] for i in rows])  # noqa: E731
+            results = self._workers().map(run, batches) if parallel else map(run, batches)
+            for rows, vectors in zip(batches, results):
+                out[rows] = vectors
+                if bar is not None:
+                    bar.update(len(rows))
+        finally:
+            if bar is not None:
+                bar.close()
+        return out
+
+    def _embed(self, batch: list[list[int]]) -> np.ndarray:
+        width = max(len(row) for row in batch)
+        input_ids = np.full((len(batch), width), self._pad_id, dtype=np.int64)
+        mask = np.zeros((len(batch), width), dtype=np.int64)
+        for r, row in enumerate(batch):
+            input_ids[r, :len(row)] = row
+            mask[r, :len(row)] = 1
+        feed = {"input_ids": input_ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feed["token_type_ids"] = np.zeros_like(input_ids)
+        hidden = self._session.run([self._output], feed)[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._counter.encode(text.lower() if self._lowercase else text).ids)

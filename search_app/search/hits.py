@@ -1,0 +1,105 @@
+"""From ranked ids to what a reader sees: for each article its passage to
+show (closest to the query, nudged towards the query's words), the sentence
+to highlight, its other passages; the filters a search can carry; `Hit`."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from indexer.index import Generation, PassageRecord
+from indexer.text import stem, words
+from search_app.search.query import QueryPlan
+
+
+@dataclass
+class Hit:
+    rank: int
+    score: float                   # fused score (comparable within one response only)
+    similarity: float | None       # cosine of the best passage to the query, when known
+    passage: PassageRecord
+    matched_sentence: int | None   # index into passage.sentences
+    other_passages: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One ranked item (article number or passage id) with its passage chosen."""
+
+    item: int
+    passage: PassageRecord
+    similarity: float | None
+    matched_sentence: int | None
+    other_passages: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Keep only results whose author's name / source contains the text
+    (case-insensitive; unattributed never matches), or of one article."""
+
+    author: str | None = None
+    source: str | None = None
+    article: str | None = None
+
+    def __bool__(self) -> bool:
+        return any((self.author, self.source, self.article))
+
+    def keeps(self, p: PassageRecord) -> bool:
+        return (self.article is None or p.article_id == self.article) and contains(p.author, self.author) and \
+            contains(p.source, self.source)
+
+
+def contains(value: str | None, needle: str | None) -> bool:
+    return needle is None or (value is not None and needle.casefold() in value.casefold())
+
+
+def matched_sentence(passage: PassageRecord, query_stems: set[str]) -> int | None:
+    """The sentence sharing most query words (stemmed); None if none does."""
+    best, best_overlap = None, 0
+    for i, sentence in enumerate(passage.sentences):
+        overlap = len({stem(w) for w in words(sentence)} & query_stems)
+        if overlap > best_overlap:
+            best, best_overlap = i, overlap
+    return best
+
+
+def best_passage(ids: list[int], records: dict, sims: dict, query_stems: set[str], word_match_bonus: float) -> int:
+    """The article's passage to show: closest to the query, nudged towards
+    passages that contain the query's words. Without the nudge a passage
+    that is a bare list of terms can win on its (embedded) title alone."""
+    def score(pid: int) -> float:
+        return float(sims.get(pid, 0.0)) + word_match_bonus * len(records[pid].text_stems & query_stems)
+
+    return max(ids, key=lambda pid: (score(pid), -pid))  # ties go to the earliest passage
+
+
+def show_articles(generation: Generation, plan: QueryPlan, vectors, articles: Sequence[int],
+                  word_match_bonus: float) -> list[Shown]:
+    ranges = [list(range(*generation.passage_range(num))) for num in articles]
+    all_ids = [pid for ids in ranges for pid in ids]
+    records = generation.passages(all_ids)  # one query for the whole page
+    sims = dict(zip(all_ids, generation.passage_vectors(all_ids) @ vectors[0])) \
+        if vectors is not None and all_ids else {}
+    shown = []
+    for num, ids in zip(articles, ranges):
+        best = best_passage(ids, records, sims, plan.highlight_stems, word_match_bonus)
+        record = records[best]
+        shown.append(Shown(num, record, float(sims[best]) if sims else None,
+                           matched_sentence(record, plan.highlight_stems),
+                           tuple(pid for pid in ids if pid != best)))
+    return shown
+
+
+def show_passages(generation: Generation, plan: QueryPlan, vectors, passage_ids: Sequence[int]) -> list[Shown]:
+    passage_ids = list(passage_ids)
+    records = generation.passages(passage_ids)
+    sims = generation.passage_vectors(passage_ids) @ vectors[0] if vectors is not None and passage_ids else None
+    return [Shown(pid, records[pid], None if sims is None else float(sims[i]),
+                  matched_sentence(records[pid], plan.highlight_stems))
+            for i, pid in enumerate(passage_ids)]
+
+
+def to_hits(shown: Sequence[Shown], fused: dict[int, float], first_rank: int) -> list[Hit]:
+    return [Hit(rank=first_rank + i, score=fused[s.item], similarity=s.similarity, passage=s.passage,
+                matched_sentence=s.matched_sentence, other_passages=list(s.other_passages))
+            for i, s in enumerate(shown)]
