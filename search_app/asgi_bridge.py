@@ -35,7 +35,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import unquote_to_bytes
 
-from search_app import REQUEST_ID, SECURITY_HEADERS, RequestLog
+from search_app.app import REQUEST_ID, SECURITY_HEADERS, RequestLog
 
 log = logging.getLogger("heartsearch.server")
 SECURITY = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in SECURITY_HEADERS.items()]

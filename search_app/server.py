@@ -11,7 +11,7 @@ asyncore map, so slow or idle clients hold no worker thread and there is no
 small connection limit to fill; a request's headers must arrive within
 HEARTSEARCH_HEADER_TIMEOUT seconds, which also closes a keep-alive
 connection left idle that long (the app hands granian each response whole:
-search_app/__init__.py, RequestLog, says why); a
+search_app/app.py, RequestLog, says why); a
 request with both Transfer-Encoding and Content-Length is refused and its
 connection closed; it runs several worker processes on one port; and its
 SIGTERM handling is graceful (workers stop accepting, finish what they

@@ -86,7 +86,7 @@ def medquad_index_dir(tmp_path_factory, embedder) -> Path:
 
 @pytest.fixture(scope="session")
 def medquad_searcher(medquad_index_dir, embedder):
-    from search_app import make_searcher
+    from search_app.search.searcher import make_searcher
     from search_app.config import Config
     return make_searcher(Config(index_dir=medquad_index_dir), embedder)
 

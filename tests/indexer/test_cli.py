@@ -157,19 +157,3 @@ def test_eval_moved_to_search_app_and_says_so(tmp_path):
                             "--queries", str(tmp_path / "none.jsonl")], cwd=PROJECT_ROOT, env=env,
                            capture_output=True, text=True, timeout=300)
     assert moved.returncode == 2 and "no query set at" in moved.stderr, moved.stderr
-
-
-def test_no_indexer_module_imports_search_app():
-    """The dependency runs one way: search_app uses indexer, never back."""
-    import ast
-    offenders = []
-    for path in sorted((PROJECT_ROOT / "indexer").rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
-                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
-            offenders += [f"{path.relative_to(PROJECT_ROOT)}: {n}" for n in names if n.split(".")[0] == "search_app"]
-    assert offenders == []
-    code = ("import sys, indexer.cli, indexer.build, indexer.next_set; "
-            "sys.exit(any(m.split('.')[0] == 'search_app' for m in sys.modules))")
-    assert subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT,
-                          env=dict(os.environ, PYTHONPATH=str(PROJECT_ROOT))).returncode == 0

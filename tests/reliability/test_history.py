@@ -242,7 +242,7 @@ def test_a_running_app_follows_an_index_rebuilt_with_another_model(writable_inde
     /ready said all was well)."""
     from indexer.settings import DEFAULT_CORPUS_DIR
     from indexer.embedding import INT8_MODEL
-    from search_app import make_searcher
+    from search_app.search.searcher import make_searcher
     searcher = make_searcher(Config(index_dir=writable_index, reload_interval=0))
     before = searcher.generation.model
     other = INT8_MODEL if before != INT8_MODEL else "all-MiniLM-L6-v2"

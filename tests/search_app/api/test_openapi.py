@@ -2,7 +2,7 @@
 pydantic models that validate requests. Checked without an app or a model:
 every reference resolves, every example is valid against its own schema,
 and the documented limits follow the configuration.
-(test_api_contract.py checks the document against the running app.)"""
+(test_contract.py checks the document against the running app.)"""
 from __future__ import annotations
 
 import json

@@ -292,7 +292,7 @@ def test_falls_back_to_torch_when_the_export_fails(fresh_loader, torch_embedder,
 def test_an_int8_index_is_refused_by_the_fp32_model(tmp_path, seed_corpus, onnx_int8, onnx_fp32):
     from indexer.build import publish_articles
     from indexer.index import IndexStore
-    from search_app import make_searcher
+    from search_app.search.searcher import make_searcher
     from search_app.config import Config
     from search_app.search.live_index import IndexMismatch
 
@@ -438,7 +438,7 @@ def test_the_app_serves_an_int8_index_with_the_int8_model(int8_index, fresh_load
 
 
 def test_the_app_serves_an_fp32_index_with_the_fp32_model(seed_index_dir, fresh_loader):
-    from search_app import make_searcher
+    from search_app.search.searcher import make_searcher
     from search_app.config import Config
     searcher = make_searcher(Config(index_dir=seed_index_dir))
     assert searcher.embedder.name == FP32_MODEL == searcher.generation.model
@@ -449,7 +449,7 @@ def test_the_app_refuses_an_index_of_an_unknown_model_naming_the_fix(tmp_path, s
                                                                      fresh_loader):
     from indexer.build import publish_articles
     from indexer.index import IndexStore
-    from search_app import make_searcher
+    from search_app.search.searcher import make_searcher
     from search_app.config import Config
     from search_app.search.live_index import IndexMismatch
 
