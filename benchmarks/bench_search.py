@@ -276,7 +276,7 @@ def bench_vectors(workdir: Path, real: np.ndarray, queries: np.ndarray, count: i
     for kind, settings in (("flat", VectorIndexSettings(ann_min_vectors=count + 1)),
                            ("ivf_fp16", VectorIndexSettings(ann_min_vectors=0))):
         started = time.perf_counter()
-        index, info = build_vector_index(vectors, settings, lambda: queries[::2])  # tuned on half the queries
+        index, info = build_vector_index(vectors, settings, queries[::2])  # tuned on half the queries
         build_s = time.perf_counter() - started
         path = workdir / f"vectors-{count}-{kind}.faiss"
         faiss.write_index(index, str(path))
