@@ -177,8 +177,8 @@ class Generation:
     def article_ids(self) -> list[str | None]:
         """Article id by article number (None: deleted or unused number)."""
         ids: list[str | None] = [None] * self.manifest.get("next_article", 0)
-        for found in self._live_article_rows(("num", "id")):
-            ids[found["num"]] = found["id"]
+        for num, article_id in self._live_article_columns("num", "id"):
+            ids[num] = article_id
         return ids
 
     @functools.cached_property
@@ -242,6 +242,17 @@ class Generation:
                 if found["num"] not in self.deleted:
                     yield found
 
+    def _live_article_columns(self, *columns: str) -> Iterator[tuple]:
+        """`columns` of the live articles as tuples in that order, in
+        article-number order: the bulk reads behind the lookups below."""
+        for segment in self.segments:
+            for found in segment.article_values(("num", *columns)):
+                if found[0] not in self.deleted:
+                    yield found[1:]
+
+    def _live_article_map(self, key: str, value: str) -> dict:
+        return dict(self._live_article_columns(key, value))
+
     def article_rows(self) -> list[tuple[int, str, str | None, list[str]]]:
         """(num, title, url, synonyms) of every live article."""
         return [(found["num"], found["title"], found["url"], json.loads(found["synonyms"]))
@@ -255,16 +266,22 @@ class Generation:
         """Id -> origin (file, or file:line) of each live article: what an
         editor's command needs to know which file an article came from,
         without reading any article text."""
-        return {found["id"]: found["origin"] for found in self._live_article_rows(("id", "origin"))}
+        return self._live_article_map("id", "origin")
 
     def article_hashes(self) -> dict[str, str]:
-        return {found["id"]: found["content_hash"] for found in self._live_article_rows(("id", "content_hash"))}
+        """Id -> content hash of each live article (a copy: the generation
+        never changes, so it is read once)."""
+        return dict(self._article_hashes)
+
+    @functools.cached_property
+    def _article_hashes(self) -> dict[str, str]:
+        return self._live_article_map("id", "content_hash")
 
     def article_numbers(self) -> dict[str, int]:
-        return {found["id"]: found["num"] for found in self._live_article_rows(("id",))}
+        return self._live_article_map("id", "num")
 
     def passage_counts(self) -> dict[str, int]:
-        return {found["id"]: found["passages"] for found in self._live_article_rows(("id", "passages"))}
+        return self._live_article_map("id", "passages")
 
     def pages(self) -> list[Page]:
         return [Page(id=p["id"], title=p["title"], url=p.get("url"), disclaimer=p.get("disclaimer"),

@@ -214,8 +214,8 @@ class GenerationWriter:
         articles = passages = 0
         hashes = []
         for folder in [s.path for s in self.kept] + self.new_segments:
-            for found in article_summaries(folder):
-                if found["num"] not in self.deleted:
-                    articles, passages = articles + 1, passages + found["passages"]
-                    hashes.append(found["content_hash"])
+            for num, passage_count, content_hash in article_summaries(folder):
+                if num not in self.deleted:
+                    articles, passages = articles + 1, passages + passage_count
+                    hashes.append(content_hash)
         return articles, passages, hashes
