@@ -51,6 +51,11 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.raw_http import closed_by_server, connect, read_for  # noqa: E402  (shared with the hostile tests)
+
 VENV_BIN = Path(sys.executable).parent
 QUERIES = ["leaky heart valve", "what causes mitral regurgitation", "heart problems in dialysis patients",
            "can surgery fix a heart valve", "chest pain when climbing stairs", "heart murmur", "palpitations",
@@ -156,14 +161,6 @@ def running(server: str, index_dir: Path, workers: int = 1):
 
 # --------------------------------------------------------------------------- helpers
 
-def connect(port: int, source: str = "127.0.0.1", timeout: float = 5.0) -> socket.socket:
-    sock = socket.socket()
-    sock.settimeout(timeout)
-    sock.bind((source, 0))
-    sock.connect(("127.0.0.1", port))
-    return sock
-
-
 def search_path(i: int = 0) -> str:
     return "/api/v1/search?" + urllib.parse.urlencode({"q": QUERIES[i % len(QUERIES)], "k": 10})
 
@@ -194,33 +191,11 @@ class Probe(threading.Thread):
                 "probe_max_ms": round(max(self.latencies) * 1000) if self.latencies else None}
 
 
-def closed_by_server(sock: socket.socket) -> bool:
-    try:
-        ready, _, _ = select.select([sock], [], [], 0)
-        return bool(ready) and sock.recv(65536, socket.MSG_PEEK) == b""
-    except OSError:
-        return True
-
-
-def read_responses(sock: socket.socket, seconds: float = 3.0) -> tuple[list[int], bool]:
+def read_responses(sock, seconds: float = 3.0) -> tuple[list[int], bool]:
     """Status codes of every response read within `seconds`, and whether the
     server closed the connection."""
-    data, closed = b"", False
-    deadline = time.monotonic() + seconds
-    sock.settimeout(0.2)
-    while time.monotonic() < deadline:
-        try:
-            chunk = sock.recv(65536)
-        except socket.timeout:
-            continue
-        except OSError:
-            closed = True
-            break
-        if not chunk:
-            closed = True
-            break
-        data += chunk
-    return [int(m) for m in re.findall(rb"HTTP/1\.[01] (\d{3})", data)], closed
+    codes, _, closed = read_for(sock, seconds)
+    return codes, closed
 
 
 # --------------------------------------------------------------------------- scenarios

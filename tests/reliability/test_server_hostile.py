@@ -23,6 +23,7 @@ import urllib.request
 
 import pytest
 
+from tests.raw_http import closed_by_server, connect, read_for
 from tests.servers import server_process
 
 HEADER_TIMEOUT = 5.0   # the shipped HEARTSEARCH_HEADER_TIMEOUT
@@ -42,14 +43,6 @@ def port_of(base: str) -> int:
     return int(base.rsplit(":", 1)[1])
 
 
-def connect(port: int, source: str = "127.0.0.1", timeout: float = 5.0) -> socket.socket:
-    sock = socket.socket()
-    sock.settimeout(timeout)
-    sock.bind((source, 0))
-    sock.connect(("127.0.0.1", port))
-    return sock
-
-
 def fetch(url: str, method: str = "GET", timeout: float = 5.0, headers: dict | None = None):
     request = urllib.request.Request(url, method=method, headers=headers or {})
     try:
@@ -64,30 +57,10 @@ def raw_exchange(port: int, data: bytes, seconds: float = 3.0) -> tuple[list[int
     bytes, and whether the server closed the connection."""
     sock = connect(port)
     sock.sendall(data)
-    sock.settimeout(0.2)
-    out, closed, deadline = b"", False, time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            chunk = sock.recv(65536)
-        except socket.timeout:
-            continue
-        except OSError:
-            closed = True
-            break
-        if not chunk:
-            closed = True
-            break
-        out += chunk
-    sock.close()
-    return [int(c) for c in re.findall(rb"HTTP/1\.[01] (\d{3})", out)], out, closed
-
-
-def closed_by_server(sock: socket.socket) -> bool:
     try:
-        ready, _, _ = select.select([sock], [], [], 0)
-        return bool(ready) and sock.recv(1, socket.MSG_PEEK) == b""
-    except OSError:
-        return True
+        return read_for(sock, seconds)
+    finally:
+        sock.close()
 
 
 class Probe(threading.Thread):
