@@ -376,29 +376,24 @@ SCENARIOS = ("slowloris", "idle", "smuggle", "body", "sigterm", "wrk")
 
 
 def run_server(server: str, index_dir: Path, only: set[str], seconds: float, wrk_seconds: int) -> dict:
+    """Each chosen scenario on a freshly started `server` (nothing carries over)."""
+    scenarios = {
+        "slowloris": lambda port, proc: {"slowloris": slowloris(port, seconds)},
+        "idle": lambda port, proc: {"idle": idle_keepalive(port, seconds)},
+        "smuggle": lambda port, proc: {"smuggle": smuggle(port)},
+        "body": lambda port, proc: {"body_300mb_cl": big_body(port, chunked=False, size=300_000_000),
+                                    "body_1gib_chunked": big_body(port, chunked=True, size=2 ** 30)},
+        "sigterm": lambda port, proc: {"sigterm": sigterm(port, proc)},
+        "wrk": lambda port, proc: {"wrk_1_process": wrk(port, wrk_seconds)},
+    }
     result: dict = {}
-    if "slowloris" in only:
-        with running(server, index_dir) as (port, _):
-            result["slowloris"] = slowloris(port, seconds)
-    if "idle" in only:
-        with running(server, index_dir) as (port, _):
-            result["idle"] = idle_keepalive(port, seconds)
-    if "smuggle" in only:
-        with running(server, index_dir) as (port, _):
-            result["smuggle"] = smuggle(port)
-    if "body" in only:
-        with running(server, index_dir) as (port, _):
-            result["body_300mb_cl"] = big_body(port, chunked=False, size=300_000_000)
-            result["body_1gib_chunked"] = big_body(port, chunked=True, size=2 ** 30)
-    if "sigterm" in only:
-        with running(server, index_dir) as (port, proc):
-            result["sigterm"] = sigterm(port, proc)
-    if "wrk" in only:
-        with running(server, index_dir) as (port, _):
-            result["wrk_1_process"] = wrk(port, wrk_seconds)
-        if server != "waitress":
-            with running(server, index_dir, workers=2) as (port, _):
-                result["wrk_2_processes"] = wrk(port, wrk_seconds)
+    for name in SCENARIOS:
+        if name in only:
+            with running(server, index_dir) as (port, proc):
+                result.update(scenarios[name](port, proc))
+    if "wrk" in only and server != "waitress":
+        with running(server, index_dir, workers=2) as (port, _):
+            result["wrk_2_processes"] = wrk(port, wrk_seconds)
     return result
 
 

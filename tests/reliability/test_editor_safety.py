@@ -22,20 +22,21 @@ def cli(*args, index_dir) -> int:
     return main([*args, "--index-dir", str(index_dir)])
 
 
-def snapshot(index_dir) -> dict:
+def read_live(index_dir, read):
+    """`read(generation)` on the live generation of `index_dir`."""
     live = IndexStore(index_dir).open_current()
     try:
-        return live.article_hashes()
+        return read(live)
     finally:
         live.close()
+
+
+def snapshot(index_dir) -> dict:
+    return read_live(index_dir, lambda live: live.article_hashes())
 
 
 def live_pages(index_dir) -> dict:
-    live = IndexStore(index_dir).open_current()
-    try:
-        return {p.id: p for p in live.pages()}
-    finally:
-        live.close()
+    return read_live(index_dir, lambda live: {p.id: p for p in live.pages()})
 
 
 def segment_names(index_dir) -> list[str]:
@@ -341,11 +342,7 @@ def test_small_cli_edges(writable_index, tmp_path, scorecard, capsys):
 
 # ------------------------------------------------------------------ outside tester's findings
 def live_articles(index_dir) -> dict:
-    live = IndexStore(index_dir).open_current()
-    try:
-        return {a.id: a for a in live.articles()}
-    finally:
-        live.close()
+    return read_live(index_dir, lambda live: {a.id: a for a in live.articles()})
 
 
 def answer_md(article_id, author, text="An impostor's text about the mitral valve."):
