@@ -227,7 +227,7 @@ def embedder_for(model: str, dask: str | None = None):
 # ------------------------------------------------------------------ publishing
 
 def publish_articles(store: IndexStore, articles: Sequence[Article], pages: Sequence[Page],
-                     embedder: Embedder | Callable[[], Embedder],
+                     embedder: Embedder,
                      chunking: ChunkingConfig = ChunkingConfig(),
                      force: bool = False, progress: ProgressFactory = _progress_bar) -> BuildReport:
     """Make `articles` (the complete set) the next live generation: `publish`
@@ -286,11 +286,10 @@ def _publish_pages_only(store: IndexStore, live, pages: Sequence[Page], report: 
         writer.keep(live)
         chunking = live.manifest.get("chunking")
         manifest = writer.finish(pages, extra={"chunking": chunking} if chunking is not None else None)
-        published = store.publish(writer)
+        store.publish(writer)
     except BaseException:  # includes Ctrl-C: drop the half-written generation now
         store.discard(writer)
         raise
-    published.close()
     report.generation, report.published = writer.name, True
     report.passages = report.reused = manifest["passages"]
     report.seconds = time.perf_counter() - started
@@ -311,7 +310,7 @@ def _merge_segments(writer: GenerationWriter, settings: VectorIndexSettings, pro
 
 
 def publish(store: IndexStore, live: Generation | None, change: Change,
-            embedder: Embedder | Callable[[], Embedder], chunking: ChunkingConfig = ChunkingConfig(),
+            embedder: Embedder, chunking: ChunkingConfig = ChunkingConfig(),
             force: bool = False, progress: ProgressFactory = _progress_bar) -> BuildReport:
     """Make `live` (None: no index yet) with `change` applied the next live
     generation. Call while holding `store.lock()` (`editing`).
@@ -359,11 +358,10 @@ def publish(store: IndexStore, live: Generation | None, change: Change,
         if content.articles:
             writer.add_segment(content, probes.for_segment(content), settings)
         manifest = writer.finish(change.pages, extra={"chunking": chunk_settings})
-        published = store.publish(writer)
+        store.publish(writer)
     except BaseException:  # includes Ctrl-C: drop the half-written generation now
         store.discard(writer)
         raise
-    published.close()
     report.generation = writer.name
     report.passages = manifest["passages"]
     report.embedded = embedded + embedded_articles

@@ -248,7 +248,7 @@ def dask_client(target: str) -> Iterator:
 
 @contextlib.contextmanager
 def cluster_embedder(target: str, **options) -> Iterator[Callable[[], DaskEmbedder]]:
-    """A loader for `publish_articles`: the cluster is reached (or started)
+    """A loader for a LazyEmbedder (`build.embedder_for`): the cluster is reached (or started)
     only if something needs embedding, and closed when the block ends."""
     stack = contextlib.ExitStack()
     made: list[DaskEmbedder] = []

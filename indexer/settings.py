@@ -71,7 +71,8 @@ class Setting:
         except ValueError:
             raise ValueError(f"{self.name} must be a number, got {value!r}") from None
         if not math.isfinite(number) or (self.minimum is not None and number < self.minimum):
-            raise ValueError(f"{self.name} must be a number of at least {self.minimum:g}, got {value!r}")
+            least = f" of at least {self.minimum:g}" if self.minimum is not None else ""
+            raise ValueError(f"{self.name} must be a finite number{least}, got {value!r}")
         return number
 
     def _bool(self, value: str) -> bool:

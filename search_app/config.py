@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from indexer import settings
-from indexer.settings import index_dir_from_env
 
 DEFAULT_RATE_LIMIT = settings.RATE_LIMIT.default  # for `python -m search_app` / `make serve`
 # Searches a minute per client address on the readers' page (`/?q=`); the
@@ -19,17 +18,17 @@ DEFAULT_BODY_TIMEOUT = settings.BODY_TIMEOUT.default
 
 @dataclass
 class Config:
-    index_dir: Path = field(default_factory=index_dir_from_env)
-    host: str = "127.0.0.1"
-    port: int = 8000
-    threads: int = 4                 # threads running the app per worker process (they share the index in memory)
+    index_dir: Path = field(default_factory=settings.INDEX_DIR.read)
+    host: str = settings.HOST.default
+    port: int = settings.PORT.default
+    threads: int = settings.THREADS.default  # threads running the app per worker process (they share the index in memory)
     # Worker processes (granian, search_app/server.py), forked after the app
     # is built so they share the model and index pages; 1 on a laptop.
-    workers: int = 1
+    workers: int = settings.WORKERS.default
     # Seconds a client has to send a request's headers (from its first byte,
     # and from the end of the previous response on a keep-alive connection):
     # slow or idle connections are closed after this, so they cannot pile up.
-    header_timeout: float = 5.0
+    header_timeout: float = settings.HEADER_TIMEOUT.default
     # Seconds a client has, once its headers are in, to send the whole body
     # (POST /api/v1/search): a body not complete by then is a 408 and the
     # connection is closed. The body is received on the event loop, never on
@@ -39,8 +38,8 @@ class Config:
     drain_seconds: float = DEFAULT_DRAIN_SECONDS  # on SIGTERM, how long requests in flight may take
     default_k: int = 10
     max_k: int = 50
-    max_query_chars: int = 500
-    reload_interval: float = 2.0     # seconds between checks for a newly published generation
+    max_query_chars: int = settings.MAX_QUERY_CHARS.default
+    reload_interval: float = settings.RELOAD_INTERVAL.default  # seconds between checks for a newly published generation
     page_size: int = 10              # results per page on the reader's page
     # Requests a minute per client address on /api/v1 (health and ready are
     # exempt); 0 = off. Off for an app built in code (tests); `from_env`, which
@@ -55,7 +54,7 @@ class Config:
     # that is meant to be empty.
     allow_empty_index: bool = False
     cors_origins: tuple[str, ...] = ()   # origins allowed to call the API from a browser; "*" = any
-    proxy_hops: int = 0              # trusted reverse proxies in front (X-Forwarded-For hops to believe)
+    proxy_hops: int = settings.PROXY_HOPS.default  # trusted reverse proxies in front (X-Forwarded-For hops to believe)
     max_body_bytes: int = 64 * 1024  # largest request body (POST /api/v1/search); larger is a 413
     # Threads one embedding-model call may use in the server: 1. A query is
     # one call of 1-2 texts, run on one core (onnxruntime intra-op and
@@ -71,7 +70,6 @@ class Config:
         """The server as `python -m search_app` runs it: every field that has a
         HEARTSEARCH_* variable (indexer/settings.py) read from the environment."""
         return cls(
-            index_dir=settings.INDEX_DIR.read(),
             host=settings.HOST.read(),
             port=settings.PORT.read(),
             threads=settings.THREADS.read(),

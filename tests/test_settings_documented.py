@@ -49,6 +49,8 @@ def test_only_the_settings_module_reads_the_environment():
 
 def test_unset_or_blank_is_the_default(monkeypatch):
     for setting in settings.ALL:
+        monkeypatch.delenv(setting.name, raising=False)
+        assert setting.read() == setting.default, setting.name
         monkeypatch.setenv(setting.name, "  ")
         assert setting.read() == setting.default, setting.name
 

@@ -232,11 +232,12 @@ class IndexStore:
                    if p.name.startswith("seg-") and p.name.split("-")[1].isdigit()]
         return self.segments_dir / f"seg-{(max(numbers) + 1) if numbers else 1:06d}"
 
-    def publish(self, writer: GenerationWriter) -> Generation:
+    def publish(self, writer: GenerationWriter) -> Entry:
         """Check the new generation opens, its new segments match their
         checksums and it agrees with itself (`indexer.index.verify`), then make it
         live with one atomic rename of CURRENT. A bad generation is refused
-        and the live one stays."""
+        and the live one stays. Returns what is live now (its name and id);
+        nothing is opened again for it."""
         final = self.generations_dir / writer.name
         try:
             staged = Generation(writer.staging, self.segments_dir)
@@ -258,7 +259,7 @@ class IndexStore:
         history.record_publish(entry, keep=KEEP_GENERATIONS)
         self._save_history(history)
         self._prune(history)
-        return Generation(final, self.segments_dir)
+        return entry
 
     def discard(self, writer: GenerationWriter) -> None:
         """Remove an unpublished generation and its new segments. A segment

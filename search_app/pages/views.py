@@ -153,6 +153,10 @@ def page_url(query: str, page: int) -> str:
     return url_for("web.index", q=query, page=page) if page > 1 else url_for("web.index", q=query)
 
 
+def disclaimers_of(generation) -> list[str]:
+    return [p.disclaimer for p in generation.pages() if p.disclaimer]
+
+
 @web.get("/")
 def index():
     config = current_app.config["HEARTSEARCH"]
@@ -164,8 +168,7 @@ def index():
                "corrected": None, "prev_url": None, "next_url": None, "first": 0, "last": 0}
     status = 200
     try:
-        context["disclaimers"] = [p.disclaimer for p in current_app.extensions["live_index"].generation.pages()
-                                  if p.disclaimer]
+        context["disclaimers"] = disclaimers_of(current_app.extensions["live_index"].generation)
     except Exception:  # the page still works; base.html has a general disclaimer
         current_app.logger.exception("could not read the disclaimers")
     if raw is not None and invalid_encoding_field(request.query_string) is not None:
@@ -181,6 +184,7 @@ def index():
             # One search also fetches the next page, so "Next results" is only
             # offered when that page has a good match to show.
             result = searcher.search(query, 2 * config.page_size, offset=offset)
+            context["disclaimers"] = disclaimers_of(result.generation)  # those of the results shown
             results = result_views(result, result.hits[:config.page_size])
             next_page = result.hits[config.page_size:]
             good = any(r["good"] for r in results)

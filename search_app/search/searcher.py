@@ -38,11 +38,6 @@ class SearchResult:
     filters: Filters = field(default_factory=Filters)
     timings_ms: dict[str, float] = field(default_factory=dict)  # per stage
 
-    @property
-    def identity(self):
-        """The generation's name and id (indexer.index.history.Entry)."""
-        return self.generation.identity
-
 
 @functools.lru_cache(maxsize=1)
 def english_words() -> frozenset[str]:

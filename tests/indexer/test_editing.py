@@ -6,6 +6,8 @@ import threading
 import time
 from pathlib import Path
 
+import shutil
+
 import pytest
 
 from indexer.cli import main
@@ -178,10 +180,18 @@ def test_add_reads_only_what_it_changes_and_opens_the_live_generation_once(writa
 @pytest.mark.parametrize("command", ["remove", "sync"])
 def test_remove_and_sync_open_the_live_generation_once_and_read_no_text(writable_index, tmp_path, reads,
                                                                         command, capsys):
-    argv = ["remove", "mr-answer-1"] if command == "remove" else \
-        ["sync", str(PROJECT_ROOT / "corpus")]
+    if command == "remove":
+        argv = ["remove", "mr-answer-1"]
+    else:  # a real change, so the sync publishes (an unchanged corpus would stop before any reading)
+        corpus = tmp_path / "corpus"
+        shutil.copytree(PROJECT_ROOT / "corpus", corpus)
+        edited = next(p for p in sorted(corpus.rglob("*.md")) if p.name != "README.md")
+        edited.write_text(edited.read_text("utf-8") + "\nOne more sentence about the aortic valve.\n", "utf-8")
+        argv = ["sync", str(corpus)]
     assert cli(*argv, index_dir=writable_index) == 0
-    assert reads == {"opened": 1, "articles": 0}, capsys.readouterr()
+    out = capsys.readouterr().out
+    assert ("1 removed" if command == "remove" else "1 updated") in out, out
+    assert reads == {"opened": 1, "articles": 0}, out
 
 
 def test_add_never_removes_even_what_left_that_file(writable_index, tmp_path, capsys):

@@ -54,7 +54,8 @@ def publish(store: IndexStore, segment: SegmentContent, delete: list[str] = ()) 
             writer.keep(live, delete_articles=[numbers[a] for a in delete])
         writer.add_segment(segment, settings=SETTINGS)
         writer.finish(PAGES)
-        return store.publish(writer)
+        store.publish(writer)
+        return store.open_current()
 
 
 def synthetic_store(root: Path, articles: int = 4) -> IndexStore:

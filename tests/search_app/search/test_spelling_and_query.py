@@ -1,6 +1,5 @@
 """Spelling correction and query planning, on small vocabularies."""
 from search_app.search.query import PhraseTable, QueryOptions, corpus_synonym_table, plan_query
-from search_app.search.fusion import rrf
 from search_app.search.spelling import SpellingCorrector
 
 VOCAB = {"heart": 500, "murmur": 20, "arrhythmia": 40, "mitral": 30, "valve": 80, "hearth": 2,
@@ -50,13 +49,6 @@ def test_corpus_synonyms_point_to_the_topic_and_skip_ambiguous_ones():
     assert table.expansions("had a mini stroke") == ["Transient ischemic attack"]
     assert table.expansions("tia") == []                  # too short to trust
     assert table.expansions("irregular heartbeat") == []  # names two topics
-
-
-def test_reciprocal_rank_fusion():
-    fused = rrf([([1, 2, 3], 1.0), ([3, 1], 0.5)], k=5)
-    assert fused[1] == 1 / 6 + 0.5 / 7
-    assert fused[3] == 1 / 8 + 0.5 / 6
-    assert sorted(fused, key=fused.get, reverse=True) == [1, 3, 2]
 
 
 def test_real_english_words_are_not_typos_unless_next_to_a_very_common_corpus_word():
