@@ -334,9 +334,19 @@ def cmd_status(args, store: IndexStore) -> int:
         print("articles by source:")
         for source, count in generation.counts_by_source().items():
             print(f"  {count:6d}  {source or '(no source named)'}")
+        _print_repairs(generation)
     finally:
         generation.close()
     return EXIT_OK
+
+
+def _print_repairs(generation) -> None:
+    """What the import repaired (indexer.repair), by kind."""
+    repaired, changed, kinds = generation.repair_counts()
+    print(f"repairs:     {repaired} articles repaired, {changed} with their text changed "
+          f"(source text kept)")
+    for kind, count in kinds.items():
+        print(f"  {count:6d}  {kind}")
 
 
 def _print_history(store: IndexStore, recent: int = 8) -> None:

@@ -15,6 +15,17 @@ ARTICLE_KINDS = ("answer", "teaser", "article")
 
 
 @dataclass(frozen=True)
+class Repair:
+    """One change the import made to an article's text (indexer.repair), kept
+    so an editor can see and check it: `kind` names the rule, `before` and
+    `after` the text it replaced and what it put there."""
+
+    kind: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
 class Page:
     """A source page several articles came from; holds what is not indexed
     (the site's disclaimer) but must still be shown beside its passages."""
@@ -50,6 +61,14 @@ class Article:
     page: str | None = None
     synonyms: tuple[str, ...] = ()
     origin: str = ""  # file (and line) it was read from, for error messages
+    # The text as the source had it, when the import repaired it (None: the
+    # text is the source's own), and what the repair changed.
+    original_text: str | None = None
+    repairs: tuple[Repair, ...] = ()
+
+    def source_text(self) -> str:
+        """The text exactly as the source had it, for checking a repair."""
+        return self.text if self.original_text is None else self.original_text
 
     def content_hash(self) -> str:
         """Hash of everything that changes what is indexed or shown, so an
@@ -77,6 +96,7 @@ class Passage:
     text: str
     embed_text: str
     sentences: tuple[str, ...] = field(default=())
+    heading: str | None = None  # the section heading in force where the passage starts
 
     def text_hash(self, model_name: str) -> str:
         return embedding_key(model_name, self.embed_text)

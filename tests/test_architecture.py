@@ -85,6 +85,11 @@ def test_sources_know_nothing_of_the_index_or_the_model():
         assert edges(source, "indexer.index") == edges(source, "indexer.embedding") == []
 
 
+def test_the_text_repair_reads_the_model_only_to_remake_its_lexicon():
+    assert edges("indexer.repair", "indexer.index") == []
+    assert edges("indexer.repair", "indexer.embedding", allowed=("indexer.repair.__main__",)) == []
+
+
 def test_settings_import_nothing_of_the_project():
     assert GRAPH["indexer.settings"] == set()
 

@@ -291,6 +291,19 @@ class Generation:
         counts = Counter(found["source"] or "" for found in self._live_article_rows(("source",)))
         return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
+    def repair_counts(self) -> tuple[int, int, dict[str, int]]:
+        """What the import repaired (indexer.repair) in the live articles:
+        how many have a repair, how many had their text changed, and the
+        repairs by kind (most first)."""
+        repaired = changed = 0
+        kinds: Counter[str] = Counter()
+        for found in self._live_article_rows(("original_text", "repairs")):
+            found_kinds = [r["kind"] for r in json.loads(found["repairs"])]
+            kinds.update(found_kinds)
+            repaired += bool(found_kinds)
+            changed += found["original_text"] is not None
+        return repaired, changed, dict(sorted(kinds.items(), key=lambda item: (-item[1], item[0])))
+
     def live_passages(self) -> Iterator[tuple[Segment, np.ndarray]]:
         """(segment, live local ids) for each segment."""
         for segment, live in zip(self.segments, self._live_masks):

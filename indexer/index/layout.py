@@ -39,12 +39,12 @@ from __future__ import annotations
 import functools
 import json
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping
 
-from indexer.models import Article
+from indexer.models import Article, Repair
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5  # 5: articles keep their repairs and source text, passages their heading
 
 CURRENT = "CURRENT"
 LOCK = ".lock"
@@ -66,12 +66,15 @@ CREATE TABLE articles (
     id TEXT PRIMARY KEY, num INTEGER NOT NULL UNIQUE, kind TEXT NOT NULL, title TEXT NOT NULL, text TEXT NOT NULL,
     author TEXT, credentials TEXT, source TEXT, url TEXT, page_id TEXT,
     synonyms TEXT NOT NULL, content_hash TEXT NOT NULL, origin TEXT NOT NULL,
-    passages INTEGER NOT NULL);
+    passages INTEGER NOT NULL,
+    original_text TEXT,              -- the source's text when the import repaired it (indexer.repair)
+    repairs TEXT NOT NULL);          -- JSON list of {kind, before, after}
 CREATE TABLE passages (
     id INTEGER PRIMARY KEY, article_id TEXT NOT NULL REFERENCES articles(id),
     position INTEGER NOT NULL, text TEXT NOT NULL, embed_text TEXT NOT NULL,
     sentences TEXT NOT NULL, text_hash TEXT NOT NULL,
-    text_stems TEXT NOT NULL);  -- distinct stems of text, for choosing which passage to show
+    text_stems TEXT NOT NULL,   -- distinct stems of text, for choosing which passage to show
+    heading TEXT);              -- the section heading in force where the passage starts
 CREATE INDEX passages_by_article ON passages(article_id, position);
 CREATE TABLE vocabulary (word TEXT PRIMARY KEY, count INTEGER NOT NULL) WITHOUT ROWID;
 """
@@ -79,8 +82,9 @@ CREATE TABLE vocabulary (word TEXT PRIMARY KEY, count INTEGER NOT NULL) WITHOUT 
 # The columns of each table, in SCHEMA's order (tests/indexer/index/test_layout.py
 # keeps the two in step).
 ARTICLE_COLUMNS = ("id", "num", "kind", "title", "text", "author", "credentials", "source", "url", "page_id",
-                   "synonyms", "content_hash", "origin", "passages")
-PASSAGE_COLUMNS = ("id", "article_id", "position", "text", "embed_text", "sentences", "text_hash", "text_stems")
+                   "synonyms", "content_hash", "origin", "passages", "original_text", "repairs")
+PASSAGE_COLUMNS = ("id", "article_id", "position", "text", "embed_text", "sentences", "text_hash", "text_stems",
+                   "heading")
 VOCABULARY_COLUMNS = ("word", "count")
 TABLES = {"articles": ARTICLE_COLUMNS, "passages": PASSAGE_COLUMNS, "vocabulary": VOCABULARY_COLUMNS}
 
@@ -125,7 +129,7 @@ PASSAGE_RECORD_SELECT = """
 SELECT p.id AS id, p.article_id AS article_id, p.position AS position, p.text AS text,
        p.sentences AS sentences_json, a.title AS article_title, a.kind AS article_kind, a.url AS article_url,
        a.author AS author, a.credentials AS credentials, a.source AS source, a.page_id AS page_id,
-       a.passages AS passage_count, a.num AS article_num, p.text_stems AS text_stems
+       a.passages AS passage_count, a.num AS article_num, p.text_stems AS text_stems, p.heading AS heading
 FROM passages p JOIN articles a ON a.id = p.article_id
 """
 
@@ -148,6 +152,7 @@ class PassageRecord:
     page_id: str | None
     passage_count: int
     text_stems: frozenset[str] = frozenset()  # stems of every word of `text` (indexer.text.stem)
+    heading: str | None = None  # the section heading in force where the passage starts (not in `text`)
 
     @functools.cached_property
     def sentences(self) -> list[str]:
@@ -164,6 +169,7 @@ def passage_record(found: Mapping[str, Any]) -> PassageRecord:
         article_kind=found["article_kind"], article_url=found["article_url"], author=found["author"],
         credentials=found["credentials"], source=found["source"], page_id=found["page_id"],
         passage_count=found["passage_count"], text_stems=frozenset(found["text_stems"].split()),
+        heading=found["heading"],
     )
 
 
@@ -172,7 +178,9 @@ def article_row(article: Article, num: int, passages: int) -> dict[str, Any]:
     return row("articles", id=article.id, num=num, kind=article.kind, title=article.title, text=article.text,
                author=article.author, credentials=article.credentials, source=article.source, url=article.url,
                page_id=article.page, synonyms=json.dumps(list(article.synonyms), ensure_ascii=False),
-               content_hash=article.content_hash(), origin=article.origin, passages=passages)
+               content_hash=article.content_hash(), origin=article.origin, passages=passages,
+               original_text=article.original_text,
+               repairs=json.dumps([asdict(r) for r in article.repairs], ensure_ascii=False))
 
 
 def article_from_row(found: Mapping[str, Any]) -> Article:
@@ -180,7 +188,8 @@ def article_from_row(found: Mapping[str, Any]) -> Article:
     return Article(id=found["id"], kind=found["kind"], title=found["title"], text=found["text"],
                    author=found["author"], credentials=found["credentials"], source=found["source"],
                    url=found["url"], page=found["page_id"], synonyms=tuple(json.loads(found["synonyms"])),
-                   origin=found["origin"])
+                   origin=found["origin"], original_text=found["original_text"],
+                   repairs=tuple(Repair(**r) for r in json.loads(found["repairs"])))
 
 
 def generation_id(manifest: Mapping[str, Any]) -> str:

@@ -66,7 +66,7 @@ def segment_content(segments: Sequence[Segment], deleted: set[int]) -> SegmentCo
             article_vectors.append(segment.article_index.reconstruct(found["num"] - segment.first_article))
             for stored in segment.stored_passages(article.id):
                 passages.append(Passage(article.id, stored["position"], stored["text"], stored["embed_text"],
-                                        tuple(json.loads(stored["sentences"]))))
+                                        tuple(json.loads(stored["sentences"])), stored["heading"]))
                 vectors.append(segment.index.reconstruct(stored["id"] - segment.first_passage))
     dimension = segments[0].index.d if segments else 0
     return SegmentContent(articles, passages,

@@ -100,7 +100,7 @@ class Segment:
 
     def stored_passages(self, article_id: str) -> list[sqlite3.Row]:
         """What a merge re-reads of one article's passages, in order."""
-        return self.query("SELECT id, position, text, embed_text, sentences FROM passages "
+        return self.query("SELECT id, position, text, embed_text, sentences, heading FROM passages "
                           "WHERE article_id = ? ORDER BY position", (article_id,))
 
     def vocabulary(self) -> dict[str, int]:

@@ -111,7 +111,7 @@ def _write_sqlite(path: Path, articles: Sequence[Article], passages: Sequence[Pa
         db.executemany(insert_statement("passages"), [
             row("passages", id=first_passage + i, article_id=p.article_id, position=p.position, text=p.text,
                 embed_text=p.embed_text, sentences=json.dumps(list(p.sentences), ensure_ascii=False),
-                text_hash=p.text_hash(model), text_stems=" ".join(sorted({stem(w) for w in text_words(p.text)})))
+                text_hash=p.text_hash(model), text_stems=" ".join(sorted({stem(w) for w in text_words(p.text)})), heading=p.heading)
             for i, p in enumerate(passages)])
         counts: Counter[str] = Counter()
         for a in articles:

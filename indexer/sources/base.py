@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Iterable, Protocol
 
 from indexer.models import ARTICLE_KINDS, Article, Page
+from indexer.repair import repair_text
 from indexer.text import is_web_url
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -129,7 +130,9 @@ def make_article(fields: dict, origin: str, lines: dict | None = None) -> Articl
 
     Empty strings mean "not known" and become None, so an empty `author:`
     is an honest "unattributed", never a blank name. `lines` maps a field
-    to the line it was written on, so an error points at that line.
+    to the line it was written on, so an error points at that line. The
+    text is repaired here (indexer.repair), the one place every format
+    passes, so articles of every format get the same repairs.
     """
     def fail(msg: str, name: str | None = None) -> CorpusError:
         return CorpusError.at(_at(origin, lines, name), msg)
@@ -163,10 +166,12 @@ def make_article(fields: dict, origin: str, lines: dict | None = None) -> Articl
     if isinstance(synonyms, str):
         synonyms = [s for s in synonyms.split(";")]
     synonyms = tuple(s for s in (_clean(strip_invisible(x)) for x in synonyms) if s)
+    repaired = repair_text(text)
     return Article(
-        id=article_id, title=title, text=text, kind=kind,
+        id=article_id, title=title, text=repaired.text, kind=kind,
         author=short["author"], credentials=short["credentials"], source=short["source"],
         url=url, page=short["page"], synonyms=synonyms, origin=origin,
+        original_text=text if repaired.text != text else None, repairs=repaired.repairs,
     )
 
 

@@ -157,3 +157,28 @@ def test_eval_moved_to_search_app_and_says_so(tmp_path):
                             "--queries", str(tmp_path / "none.jsonl")], cwd=PROJECT_ROOT, env=env,
                            capture_output=True, text=True, timeout=300)
     assert moved.returncode == 2 and "no query set at" in moved.stderr, moved.stderr
+
+
+def test_status_counts_what_the_import_repaired(writable_index, tmp_path):
+    page = tmp_path / "mvp.md"  # scraping leftovers of NHLBI-0000091-1
+    page.write_text("---\nid: mvp-glued\ntitle: Mitral Valve Prolapse\n---\nEspaol\n\n"
+                    "This can lead topalpitations.\n\nNormal Mitral Valve\n\nThe mitral valve controls blood flow.\n")
+    run("add", str(page), index_dir=writable_index)
+    status = run("status", index_dir=writable_index).stdout
+    assert "repairs:     1 articles repaired, 1 with their text changed" in status
+    for line in ("     1  furniture", "     1  glued", "     1  heading"):
+        assert line in status
+
+
+def test_an_index_of_the_old_format_is_refused_clearly_and_rebuilt_by_build(writable_index):
+    import json
+    name = (writable_index / "CURRENT").read_text().split()[0]
+    manifest = writable_index / "generations" / name / "manifest.json"
+    old = json.loads(manifest.read_text())
+    old["format_version"] = 4
+    manifest.write_text(json.dumps(old))
+    refused = run("status", index_dir=writable_index, check=False)
+    assert refused.returncode == 3 and "has format 4" in refused.stderr and "python -m indexer build" in refused.stderr
+    rebuilt = run("build", str(PROJECT_ROOT / "corpus"), index_dir=writable_index)
+    assert "building a complete new generation" in rebuilt.stderr and "10 added" in rebuilt.stdout
+    assert "articles:    10" in run("status", index_dir=writable_index).stdout

@@ -10,6 +10,7 @@ from indexer.index.layout import (ARTICLE_COLUMNS, METADATA, PASSAGE_COLUMNS, PA
                                   article_from_row, article_row, generation_id, insert_statement, passage_record,
                                   row, schema_problems, select_articles)
 from indexer.index.segment import Segment
+from indexer.sources.base import make_article
 from tests.indexer.index.synthetic import article, synthetic_store
 
 
@@ -36,13 +37,24 @@ def test_an_article_round_trips_through_its_named_columns():
     assert found["num"] == 7 and found["passages"] == 2 and found["content_hash"] == written.content_hash()
 
 
+def test_a_repaired_article_round_trips_with_its_repairs_and_source_text():
+    db = _database()
+    written = make_article({"id": "r1", "title": "T", "text": "This can lead topalpitations.\n\nEspaol"}, "f:1")
+    assert written.repairs and written.original_text is not None
+    db.execute(insert_statement("articles"), article_row(written, num=0, passages=1))
+    (found,) = db.execute(select_articles()).fetchall()
+    read = article_from_row(found)
+    assert read == written and read.content_hash() == written.content_hash()
+    assert read.source_text() == "This can lead topalpitations.\n\nEspaol"
+
+
 def test_a_passage_record_reads_every_field_by_name():
     db = _database()
     a = article(1)
     db.execute(insert_statement("articles"), article_row(a, num=0, passages=1))
     db.execute(insert_statement("passages"), row(
         "passages", id=5, article_id=a.id, position=0, text="Blood leaks back.", embed_text="e",
-        sentences='["Blood leaks back."]', text_hash="h", text_stems="blood leak back"))
+        sentences='["Blood leaks back."]', text_hash="h", text_stems="blood leak back", heading="Outlook"))
     (found,) = db.execute(PASSAGE_RECORD_SELECT).fetchall()
     record = passage_record(found)
     assert (record.id, record.article_id, record.text, record.sentences) == (5, a.id, "Blood leaks back.",
@@ -50,6 +62,7 @@ def test_a_passage_record_reads_every_field_by_name():
     assert (record.article_title, record.article_kind, record.article_url) == (a.title, a.kind, a.url)
     assert (record.author, record.source, record.page_id, record.passage_count) == (a.author, a.source, a.page, 1)
     assert record.text_stems == {"blood", "leak", "back"} and found["article_num"] == 0
+    assert record.heading == "Outlook"
 
 
 def test_a_row_must_name_exactly_the_tables_columns():
@@ -68,7 +81,7 @@ def test_a_table_laid_out_differently_is_reported():
     db.execute("ALTER TABLE articles RENAME COLUMN origin TO source_file")
     (problem,) = schema_problems(db)
     assert "table articles" in problem and "source_file" in problem
-    assert len(ARTICLE_COLUMNS) == 14
+    assert len(ARTICLE_COLUMNS) == 16
 
 
 def test_a_segment_whose_database_has_other_columns_does_not_open(tmp_path):

@@ -41,7 +41,7 @@ def test_medquad_focus_comes_first_among_synonyms(medquad):
         record = raw[article.id]
         assert article.synonyms[0] == record["focus"]
         assert {s.casefold() for s in record["synonyms"]} <= {s.casefold() for s in article.synonyms}
-        assert article.text == record["text"].strip() and article.title == record["title"].strip()
+        assert article.source_text() == record["text"].strip() and article.title == record["title"].strip()
     gard = next(a for a in corpus.articles if a.id == "GARD-0000006-1")
     assert gard.synonyms == ("Abdominal aortic aneurysm", "Aneurysm, abdominal aortic")
     assert gard.source == "Genetic and Rare Diseases Information Center (GARD)"
