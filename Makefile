@@ -17,7 +17,7 @@ help:
 	@echo "make test     install and run the test suite"
 	@echo "make test-fast  the fast tier only: no model, server, browser or cluster (well under two minutes)"
 	@echo "make install  create .venv with the pinned requirements"
-	@echo "make install-browser  Debian's chromium (apt, only if missing) + Python Playwright, for the browser tests"
+	@echo "make install-browser  Debian's chromium (apt, only if missing) + Python Playwright + axe-core (npm), for the browser tests"
 	@echo "make index    (re)build the index from corpus/ (only changed articles are embedded)"
 	@echo "make serve    serve the existing index with granian"
 	@echo "make eval     ranking quality (MRR@10, nDCG@10, Recall@10/50) on the shared dev queries"
@@ -88,12 +88,23 @@ run: index serve
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
+# axe-core (the accessibility checker the browser tests inject into each page) from the npm registry,
+# pinned, into data/node (git-ignored); npm itself from apt only if missing.
+AXE_VERSION := 4.14.1
+AXE_DIR := data/node
+AXE_JS := $(AXE_DIR)/node_modules/axe-core/axe.min.js
+
 install-browser: install
 	@if [ ! -x $(CHROMIUM) ]; then \
 		echo "installing chromium with apt-get"; \
 		$(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver; \
 	fi
 	$(PIP) install --quiet --disable-pip-version-check playwright==$$(sed -n 's/^playwright==//p' requirements.txt)
+	@command -v npm >/dev/null || { echo "installing npm with apt-get"; $(SUDO) apt-get update && $(SUDO) apt-get install -y npm; }
+	@if [ ! -f $(AXE_JS) ] || ! grep -q '"version": "$(AXE_VERSION)"' $(AXE_DIR)/node_modules/axe-core/package.json; then \
+		echo "installing axe-core $(AXE_VERSION) into $(AXE_DIR)"; \
+		npm install --prefix $(AXE_DIR) --no-audit --no-fund --save-exact axe-core@$(AXE_VERSION); \
+	fi
 
 test: install install-browser
 	$(PY) -m pytest

@@ -8,6 +8,7 @@ sane, else a new one; echoed in the response) and one access-log line on the
 milliseconds, request id, client address: what people search for is never
 logged). Around /api/v1: per-address rate limiting (Config.rate_limit), CORS
 for the configured origins, and the API's one error shape for every failure.
+HTML, CSS and JSON go out brotli- or gzip-compressed to clients that ask.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import uuid
 from urllib.parse import quote
 
 from flask import Flask, g, render_template, request
+from flask_compress import Compress
 from werkzeug.exceptions import HTTPException, NotFound
 
 from indexer.embedding import Embedder
@@ -30,8 +32,11 @@ from search_app.api.ratelimit import RateLimiter
 from search_app.search.searcher import make_searcher
 from search_app.shared_http import INDEX_RETRY_AFTER
 
-CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-                           "base-uri 'none'; frame-ancestors 'none'")
+# No script may run at all (script-src falls back to default-src 'none'). connect-src 'self' therefore lets
+# no page script connect anywhere; it is there for tools that fetch from inside the page, such as
+# Lighthouse's robots.txt check (blocked by 'none', it reports "unable to download a robots.txt file").
+CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+                           "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 
 SECURITY_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Content-Type-Options": "nosniff",
                     "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
@@ -42,6 +47,18 @@ API_PREFIX = "/api/"
 RATE_LIMITED_PREFIX = "/api/v1/"
 NOT_RATE_LIMITED = frozenset({"/api/v1/health", "/api/v1/ready"})
 CORS_EXPOSED = "X-Request-ID, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining"
+
+# Compression (flask-compress) of the page, the stylesheet, the favicon and JSON: a results page is
+# 27-45 KiB as text, a few KiB compressed. Brotli first (what browsers prefer), gzip for the rest; no
+# deflate or zstd (two more encodings to get right for little gain). Bodies under COMPRESS_MIN_BYTES are
+# sent as they are (the encoding would cost more than it saves), and so is anything not listed here (an
+# event stream, were there one, must never be buffered by compression). A compressed response's strong
+# ETag gets the encoding appended ("abc:br"), so a conditional request matches only the variant it holds.
+COMPRESSED_TYPES = ["text/html", "text/css", "text/plain", "application/json", "image/svg+xml"]
+COMPRESS_MIN_BYTES = 500
+COMPRESSION = {"COMPRESS_MIMETYPES": COMPRESSED_TYPES, "COMPRESS_MIN_SIZE": COMPRESS_MIN_BYTES,
+               "COMPRESS_ALGORITHM": ["br", "gzip"], "COMPRESS_ALGORITHM_STREAMING": ["br", "gzip"],
+               "COMPRESS_BR_LEVEL": 5, "COMPRESS_LEVEL": 6}
 
 
 class RefuseAmbiguousFraming:
@@ -139,10 +156,12 @@ def create_app(config: Config | None = None, embedder: Embedder | None = None) -
 
     from search_app.api.views import api
     from search_app.api.openapi import docs
+    from search_app.pages.robots import robots
     from search_app.pages.views import web
     app.register_blueprint(api)
     app.register_blueprint(docs)
     app.register_blueprint(web)
+    app.register_blueprint(robots)
 
     if config.proxy_hops:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -249,6 +268,10 @@ def create_app(config: Config | None = None, embedder: Embedder | None = None) -
         return render_template("error.html", message="Something went wrong on our side. Please try again "
                                "in a moment.", code=500), 500
 
+    # Registered last, so it runs first of the after-request hooks: the headers added after it
+    # (security headers, which drop Content-Type from a 304) see the compressed response.
+    app.config.update(COMPRESSION)
+    Compress(app)
     return app
 
 

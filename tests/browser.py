@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -18,6 +19,8 @@ LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", 
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"   # screenshots; git-ignored
 PHONE = {"width": 390, "height": 844}
+# axe-core, the accessibility checker injected into pages: `make install-browser` puts it here (npm).
+AXE_JS = PROJECT_ROOT / "data" / "node" / "node_modules" / "axe-core" / "axe.min.js"
 DESKTOP = {"width": 1280, "height": 900}
 
 
@@ -31,6 +34,17 @@ def require_browser() -> None:
     except ImportError:
         pytest.skip("Python Playwright is not installed: run `make install-browser` to run the browser tests",
                     allow_module_level=True)
+
+
+def require_axe() -> Path:
+    """axe-core's script. Skipped only when npm is not there to install it;
+    with npm present a missing axe is a setup step not run, so it fails."""
+    if AXE_JS.exists():
+        return AXE_JS
+    if shutil.which("npm") is None:
+        pytest.skip("npm not found, so axe-core cannot be installed: the accessibility (axe) checks did not run; "
+                    "install npm and run `make install-browser`")
+    pytest.fail(f"axe-core is not installed at {AXE_JS}: run `make install-browser` (npm install axe-core)")
 
 
 @contextlib.contextmanager

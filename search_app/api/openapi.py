@@ -19,9 +19,15 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from search_app.api import schemas as s
+from search_app.api.docs_page import code_pieces, docs_view
 from search_app.config import DEFAULT_RATE_LIMIT, Config
 
 API_VERSION = "1.0.0"
+# Who answers for the API (OpenAPI `info.contact`). No address is published for them yet: add a `url` or
+# `email` here when there is one.
+CONTACT = {"name": "HeartSearch maintainers"}
+# Every operation can answer these (the wrong method on its address; our fault), in the one error shape.
+ALWAYS_POSSIBLE = (405, 500)
 REF = "#/components/schemas/{model}"
 
 docs = Blueprint("docs", __name__)
@@ -89,6 +95,8 @@ ERROR_RESPONSES = {
                         "body whose Transfer-Encoding is not one `chunked`, the connection is then closed) and "
                         "`field` names the parameter."),
     404: ("NotFound", "No such passage, article or address (`not_found`)."),
+    405: ("MethodNotAllowed", "This address does not take that method (`method_not_allowed`); `Allow` lists "
+                              "the methods it takes."),
     413: ("PayloadTooLarge", "The request body is too large (`body_too_large`)."),
     415: ("UnsupportedMediaType", "The body is not sent as `application/json` (`unsupported_media_type`)."),
     429: ("TooManyRequests", "Too many requests from this address (`rate_limited`); retry after `Retry-After` "
@@ -96,6 +104,8 @@ ERROR_RESPONSES = {
     503: ("ServiceUnavailable", "The search index is not available (`index_unavailable`), or, on "
                                 "`/api/v1/ready`, the live generation holds no passages (`empty_index`, unless "
                                 "`HEARTSEARCH_ALLOW_EMPTY_INDEX` is set); retry after `Retry-After` seconds."),
+    500: ("InternalError", "Something went wrong on our side (`internal_error`); the message says nothing "
+                           "more, the server's log has the details (find it by `X-Request-ID`)."),
 }
 
 
@@ -183,7 +193,9 @@ HEADERS = {
                           "schema": {"type": "integer", "minimum": 1}},
     "X-RateLimit-Remaining": {"description": "Requests left right now (when rate limiting is on).",
                               "schema": {"type": "integer", "minimum": 0}},
+    "Allow": {"description": "The methods this address takes, e.g. `GET, OPTIONS`.", "schema": {"type": "string"}},
 }
+ERROR_HEADERS = {429: ("Retry-After",), 503: ("Retry-After",), 405: ("Allow",)}
 
 
 def _headers(*names: str) -> dict:
@@ -192,7 +204,9 @@ def _headers(*names: str) -> dict:
 
 def build_spec(config: Config) -> dict:
     ops = operations(config)
-    request_models = {op.query or op.body for op in ops if op.query or op.body}
+    # Only body models become components: query and path models are spelled out as parameters,
+    # so a component for them would be referenced by nothing.
+    request_models = {op.body for op in ops if op.body}
     models = [(m, "validation") for m in sorted(request_models, key=lambda m: m.__name__)]
     models += [(m, "serialization") for m in s.RESPONSE_MODELS]
     _, top = models_json_schema(models, ref_template=REF)
@@ -209,7 +223,7 @@ def build_spec(config: Config) -> dict:
         responses = {"200": {"description": op.response_description, "headers": ok_headers,
                              "content": {"application/json": {"schema": {"$ref": REF.format(
                                  model=op.response.__name__)}}}}}
-        for status in op.errors:
+        for status in sorted(set(op.errors) | set(ALWAYS_POSSIBLE)):
             responses[str(status)] = {"$ref": f"#/components/responses/{ERROR_RESPONSES[status][0]}"}
         operation = {"operationId": op.operation_id, "tags": [op.tag], "summary": op.summary,
                      "description": op.description, "parameters": parameters, "responses": responses}
@@ -223,11 +237,11 @@ def build_spec(config: Config) -> dict:
     error_ref = {"application/json": {"schema": {"$ref": REF.format(model="ErrorResponse")}}}
     responses = {}
     for status, (name, description) in ERROR_RESPONSES.items():
-        headers = _headers("X-Request-ID", *(("Retry-After",) if status in (429, 503) else ()))
+        headers = _headers("X-Request-ID", *ERROR_HEADERS.get(status, ()))
         responses[name] = {"description": description, "headers": headers, "content": error_ref}
     return {
         "openapi": "3.1.0",
-        "info": {"title": "HeartSearch API", "version": API_VERSION, "description": OVERVIEW},
+        "info": {"title": "HeartSearch API", "version": API_VERSION, "description": OVERVIEW, "contact": CONTACT},
         "servers": [{"url": "/"}],
         "tags": [{"name": "search", "description": "Searching the articles."},
                  {"name": "articles", "description": "Articles and passages by id."},
@@ -243,66 +257,6 @@ def app_spec() -> dict:
     if spec is None:
         spec = current_app.extensions["openapi"] = build_spec(current_app.config["HEARTSEARCH"])
     return spec
-
-
-# --------------------------------------------------------------------------- the docs page
-
-def _describe(schema: dict) -> str:
-    """A parameter's schema in words: "integer, 1 to 50, default 10"."""
-    if "enum" in schema:
-        words = "one of " + ", ".join(str(v) for v in schema["enum"])
-    elif "anyOf" in schema:
-        words = " or ".join(_describe(o) for o in schema["anyOf"])
-    else:
-        words = {"integer": "whole number", "string": "text", "boolean": "true or false"}.get(
-            schema.get("type"), schema.get("type", "value"))
-        if "minimum" in schema or "maximum" in schema:
-            words += f", {schema.get('minimum', '…')} to {schema.get('maximum', '…')}"
-        if "minLength" in schema or "maxLength" in schema:
-            words += f", {schema.get('minLength', 0)} to {schema.get('maxLength', '…')} characters"
-    if schema.get("default") is not None:
-        default = schema["default"]
-        words += f", default {str(default).lower() if isinstance(default, bool) else default}"
-    return words
-
-
-def docs_view(spec: dict, config: Config) -> dict:
-    components = spec["components"]
-    examples = {op.operation_id: op for op in operations(config)}
-    view = []
-    for path, methods in spec["paths"].items():
-        for method, op in methods.items():
-            params = [p for p in op["parameters"] if "$ref" not in p] + [REQUEST_ID_PARAMETER]
-            body = []
-            if "requestBody" in op:
-                ref = op["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
-                body_schema = components["schemas"][ref]
-                body = [{"name": name, "required": name in body_schema.get("required", ()),
-                         "description": prop.get("description", ""), "type": _describe(prop)}
-                        for name, prop in body_schema["properties"].items()]
-            responses = []
-            for status, response in op["responses"].items():
-                if "$ref" in response:
-                    response = components["responses"][response["$ref"].rsplit("/", 1)[1]]
-                responses.append({"status": status, "description": response["description"]})
-            example = examples[op["operationId"]]
-            view.append({
-                "method": method.upper(), "path": path, "id": op["operationId"], "summary": op["summary"],
-                "description": op["description"], "responses": responses, "body": body,
-                "params": [{"name": p["name"], "in": p["in"], "required": p["required"],
-                            "description": p.get("description", ""), "type": _describe(p["schema"])}
-                           for p in params],
-                "example": example.example, "example_body": example.example_body,
-            })
-    return {"operations": view, "overview": [para.replace("\n", " ") for para in
-                                             spec["info"]["description"].split("\n\n")],
-            "version": spec["info"]["version"], "title": spec["info"]["title"]}
-
-
-def code_pieces(text: str) -> list[tuple[str, bool]]:
-    """`text` cut at backticks into (piece, is_code) pairs; the template
-    escapes each piece (nothing is marked up as a string)."""
-    return [(piece, i % 2 == 1) for i, piece in enumerate(text.split("`")) if piece]
 
 
 # Both documents change only with the code (and the settings they describe): each is built once per app and
@@ -335,7 +289,8 @@ def openapi_json():
 @docs.get("/api/docs")
 def api_docs():
     def build() -> bytes:
-        view = docs_view(app_spec(), current_app.config["HEARTSEARCH"])
+        examples = {op.operation_id: op for op in operations(current_app.config["HEARTSEARCH"])}
+        view = docs_view(app_spec(), examples)
         return render_template("api_docs.html", json_dumps=lambda v: json.dumps(v, ensure_ascii=False),
                                pieces=code_pieces, **view).encode("utf-8")
     return _cached_document("docs " + request.host, build, "text/html")

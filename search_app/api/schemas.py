@@ -18,6 +18,7 @@ from pydantic_core import PydanticCustomError
 
 from search_app.search.query import InputError, normalise_query
 from search_app.shared_http import ascii_whole_number
+from search_app.api.urgent_schema import URGENT_DOC, Urgent
 from search_app.search.settings import DEFAULT_SETTINGS, MODES
 
 MAX_OFFSET = 1000               # deepest search offset
@@ -86,7 +87,8 @@ def _search_params_model(max_query_chars: int, max_k: int, default_k: int) -> ty
                         "`lexical` (words only) (`invalid_mode`).")
         group: bool | None = Field(
             default=True, examples=[True],
-            description="`true`: one result per article (its best passage, the rest in `other_passages`); "
+            description="`true`: one result per question (its best article's best passage, that article's "
+                        "other passages in `other_passages`, other answers to the same question in `also`); "
                         "`false`: one result per passage (`invalid_group`).")
         author: FilterText | None = Field(default=None, examples=["Adams"],
                                           description=AUTHOR_DOC + " See the note on filters.")
@@ -209,7 +211,9 @@ class Author(_Out):
 
 class ArticleRef(_Out):
     id: str
-    title: str
+    title: str = Field(description="The title as a reader should see it (\"What is (are) X ?\" -> \"What is X?\": "
+                             "search_app/search/titles.py).")
+    source_title: str = Field(description="The title exactly as the source wrote it, for provenance.")
     url: str | None = Field(description="Where the article was published, when known.")
     kind: str = Field(description="`article`, `answer`, `teaser`, ... as the importer labelled it.")
 
@@ -237,6 +241,30 @@ class Filters(_Out):
     article: str | None
 
 
+ATTRIBUTION_DOC = ("Who stands behind the text, in the words the readers' page shows: `By NAME, CREDENTIALS` "
+                   "(a person), `From ORGANISATION`, or `Unattributed answer on ‘PAGE TITLE’` (with `at SITE` "
+                   "when a web address is recorded).")
+
+
+class AlsoPassage(_Out):
+    id: int = Field(description="Passage id (see `GET /api/v1/passages/{passage_id}`).")
+    position: int = Field(description="0-based position of the passage in its article.")
+    text: str = Field(description="The answer's passage that best matches the query.")
+
+
+class AlsoAnswer(_Out):
+    """Another answer to a result's question, collapsed into that result."""
+
+    article: ArticleRef
+    author: Author
+    source: str | None
+    attribution: str = Field(description=ATTRIBUTION_DOC)
+    passage: AlsoPassage
+    score: float = Field(description="This answer's own fused ranking score (comparable within one response).")
+    similarity: float | None = Field(description="Cosine similarity of its passage to the query; null in "
+                                                 "`lexical` mode.")
+
+
 class SearchHit(_Out):
     rank: int = Field(description="1-based rank, counting from the first result of the whole list.")
     score: float = Field(description="Fused ranking score; comparable within one response only.")
@@ -250,13 +278,17 @@ class SearchHit(_Out):
     article: ArticleRef
     author: Author
     source: str | None = Field(description="The organisation behind the article, when known.")
-    attribution: str = Field(description="Who stands behind the passage, in words: author with credentials, "
-                                         "else the source, else `unattributed`.")
+    attribution: str = Field(description=ATTRIBUTION_DOC)
     page: str | None = Field(description="Id of the source page the article came from, when known.")
+    also: list[AlsoAnswer] = Field(description="Other answers to the same question (same display title, any "
+                                               "case), collapsed into this result, best first: with "
+                                               "`group=true` a result is one question, and `k`, `offset` and "
+                                               "`total` count questions. Empty when nothing was collapsed.")
 
 
 class SearchResponse(_Out):
     query: str = Field(description="The query as searched (whitespace collapsed).")
+    urgent: Urgent | None = Field(description=URGENT_DOC)
     mode: Mode
     k: int
     offset: int
@@ -279,7 +311,7 @@ class PassageDetail(_Out):
     article: ArticleRef
     author: Author
     source: str | None
-    attribution: str
+    attribution: str = Field(description=ATTRIBUTION_DOC)
     page: str | None
     disclaimer: str | None = Field(description="The source page's disclaimer, to be shown with the passage.")
     generation: str
@@ -296,12 +328,14 @@ class _ArticleFields(_Out):
     """What every article response says about the article itself."""
 
     id: str
-    title: str
+    title: str = Field(description="The title as a reader should see it (\"What is (are) X ?\" -> \"What is X?\": "
+                             "search_app/search/titles.py).")
+    source_title: str = Field(description="The title exactly as the source wrote it, for provenance.")
     kind: str
     url: str | None
     author: Author
     source: str | None
-    attribution: str
+    attribution: str = Field(description=ATTRIBUTION_DOC)
     page: str | None
 
 

@@ -24,9 +24,10 @@ def run_eval(index_dir: Path, queries_path: Path, out_path: Path | None, modes=D
         searcher = make_searcher(Config(index_dir=index_dir))
     queries = load_queries(queries_path)
 
-    def search(query: str, mode: str) -> list[str]:
+    def search(query: str, mode: str) -> list[list[str]]:
+        """Each result's article ids: its own, then its collapsed answers (`also`)."""
         result = searcher.search(query, k=k, mode=None if mode == "default" else mode)
-        return [hit.passage.article_id for hit in result.hits]
+        return [[hit.passage.article_id] + [a.passage.article_id for a in hit.also] for hit in result.hits]
 
     started = time.perf_counter()
     results = evaluate(queries, search, modes)

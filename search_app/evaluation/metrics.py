@@ -8,6 +8,13 @@ maintained Python binding). Queries are JSON Lines:
 Tuning honestly: `split_halves` interleaves the set into a tuning half (odd
 lines) and a held-out half (even lines), so both halves mix the overview and
 the balanced queries; settings are chosen on "tune" and reported on both.
+
+One result per question: the search collapses articles answering the same
+question into one result (search_app/search/questions.py), so a search
+returns groups of article ids (a result's own article, then its `also`).
+A relevant article collapsed into a result counts at that result's rank
+(`representatives`); one result counts once, so two relevant articles
+collapsed into one result are one hit, and recall can only be stricter.
 """
 from __future__ import annotations
 
@@ -39,6 +46,20 @@ def load_queries(path: Path) -> list[EvalQuery]:
         except (ValueError, KeyError, TypeError) as err:
             raise ValueError(f"{path}:{number}: not a query record ({err})")
     return queries
+
+
+def representatives(groups: Sequence[Sequence[str]], relevant: Sequence[str]) -> list[str]:
+    """One article id per result, in rank order: the first relevant member
+    of its group not yet counted, else the result's own article. Only what a
+    result really holds counts: an entry that shares a sibling's title but
+    was not collapsed into the result does not."""
+    picked: list[str] = []
+    counted: set[str] = set()
+    for group in groups:
+        hit = next((doc for doc in group if doc in relevant and doc not in counted), None)
+        counted.add(hit) if hit is not None else None
+        picked.append(hit if hit is not None else group[0])
+    return picked
 
 
 def split_halves(queries: Sequence[EvalQuery]) -> dict[str, list[EvalQuery]]:
@@ -75,14 +96,15 @@ def first_relevant_rank(ranked: Sequence[str], relevant: Sequence[str]) -> int |
     return None
 
 
-SearchFn = Callable[[str, str], list[str]]  # (query, mode) -> ranked article ids
+# (query, mode) -> ranked results, each the article ids it holds (its own first)
+SearchFn = Callable[[str, str], list[list[str]]]
 
 
 def evaluate(queries: Sequence[EvalQuery], search: SearchFn, modes: Sequence[str]) -> dict:
     """Run every query in every mode; return per-mode per-query metrics and runs."""
     results = {}
     for mode in modes:
-        runs = {q.qid: search(q.query, mode) for q in queries}
+        runs = {q.qid: representatives(search(q.query, mode), q.relevant) for q in queries}
         results[mode] = {"runs": runs, "metrics": score_runs(queries, runs)}
     return results
 
@@ -101,7 +123,8 @@ def format_table(title: str, queries: Sequence[EvalQuery], results: dict,
 
 
 def write_per_query(path: Path, queries: Sequence[EvalQuery], results: dict) -> None:
-    """One JSON line per query: the first relevant rank in each mode and the top 3 ids."""
+    """One JSON line per query: the first relevant rank in each mode and the
+    top 3 (one article id per result, `representatives`)."""
     halves = split_halves(queries)
     part_of = {q.qid: part for part, members in halves.items() for q in members}
     with open(path, "w", encoding="utf-8") as out:

@@ -9,19 +9,21 @@ escape each piece; nothing is ever marked up as a string and declared safe.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 
 from indexer.embedding.registry import DEFAULT_MODEL, UnknownModel, model_spec
 from indexer.index import IndexError_
 from indexer.text import STOP_WORDS, is_web_url, stem, word_spans
-from search_app.search.results import UNATTRIBUTED, attribution_label
+from search_app.pages.more import in_order
+from search_app.pages.question import question_page
+from search_app.search.results import attribution_label, site_of
+from search_app.search.titles import display_title
 from search_app.shared_http import INDEX_RETRY_AFTER, ascii_whole_number, invalid_encoding_field
-from search_app.search.hits import Hit
+from search_app.search.hits import Also, Hit, matched_sentence
 from search_app.search.query import InputError, normalise_query
 from search_app.search.searcher import SearchResult
-from search_app.pages.urgent import urgent_signs
+from search_app.search.urgent import urgent_notice
 
 web = Blueprint("web", __name__)
 
@@ -82,12 +84,7 @@ def safe_url(url: str | None) -> str | None:
     return None
 
 
-def domain_of(url: str | None) -> str | None:
-    try:
-        host = urlsplit(url).hostname if url else None
-    except ValueError:
-        return None
-    return host[4:] if host and host.startswith("www.") else host
+domain_of = site_of  # the site named in unattributed lines is the one shown here
 
 
 def parse_page(raw: str | None) -> int:
@@ -114,6 +111,36 @@ def is_good(hit: Hit, threshold: float) -> bool:
     return hit.similarity is None or hit.similarity >= threshold
 
 
+def also_summary(also: list[Also]) -> str:
+    """The closed <details> line of a result's collapsed answers: who else
+    answers the question ("Also from NHLBI, David H. Adams and 3 unattributed")."""
+    named: dict[str, int] = {}
+    for a in also:
+        name = a.passage.author or a.passage.source or ""
+        named[name] = named.get(name, 0) + 1
+    unnamed = named.pop("", 0)
+    parts = [f"{name} ({n} answers)" if n > 1 else name for name, n in named.items()]
+    parts += [f"{unnamed} unattributed"] if unnamed else []
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"Also from {listed}"
+
+
+def _also_view(a: Also, pages: dict, query_stems: set[str]) -> dict:
+    p = a.passage
+    return {"attribution": attribution_label(p, pages), "url": safe_url(p.article_url),
+            "segments": passage_segments(p.sentences or [p.text], matched_sentence(p, query_stems), query_stems)}
+
+
+def _more_view(hit: Hit, others: dict, query_stems: set[str]) -> list[dict]:
+    """The whole article in order for "More from this article", the shown
+    passage at its place (marked, not repeated), the overlap dropped."""
+    readings = in_order([hit.passage, *(others[i] for i in hit.other_passages if i in others)], hit.passage.id)
+    if len(readings) < 2:
+        return []
+    return [{"position": r.position, "shown": r.shown, "repeats": r.repeats_only,
+             "segments": passage_segments(list(r.sentences), None, query_stems)} for r in readings]
+
+
 def result_views(result: SearchResult, hits: list[Hit]) -> list[dict]:
     query_stems = set(result.plan.highlight_stems)
     threshold = no_good_match_similarity(result)
@@ -122,28 +149,21 @@ def result_views(result: SearchResult, hits: list[Hit]) -> list[dict]:
     views = []
     for hit in hits:
         p = hit.passage
-        page = pages.get(p.page_id) if p.page_id else None
         url = safe_url(p.article_url)
-        more = sorted((others[i] for i in hit.other_passages if i in others), key=lambda r: r.position)
         views.append({
             "rank": hit.rank,
-            "title": p.article_title,
+            "article_id": p.article_id,
+            "title": display_title(p.article_title),
             "url": url,
-            "domain": domain_of(url),
             "teaser": p.article_kind == "teaser",
             "segments": passage_segments(p.sentences or [p.text], hit.matched_sentence, query_stems),
-            "attribution": attribution_label(p),     # the API's words for who stands behind it
-            "unattributed": attribution_label(p) == UNATTRIBUTED,
-            "author": p.author,
-            "credentials": p.credentials if p.author else None,
-            "source": p.source,
-            "page_title": page.title if page else None,
-            "page_url": safe_url(page.url) if page else None,
+            "attribution": attribution_label(p, pages),  # its .text: the API's `attribution`, word for word
             "position": p.position + 1,
             "of": p.passage_count,
-            "more": [{"position": r.position + 1, "segments": passage_segments(r.sentences or [r.text], None,
-                                                                               query_stems)}
-                     for r in more],
+            "more": _more_view(hit, others, query_stems),
+            "also": [_also_view(a, pages, query_stems) for a in hit.also],
+            "also_summary": also_summary(hit.also) if hit.also else None,
+            "answers": hit.answers,
             "good": is_good(hit, threshold),
         })
     return views
@@ -164,7 +184,7 @@ def index():
     raw = request.args.get("q")
     page = parse_page(request.args.get("page"))
     context = {"query": raw or "", "state": "landing", "results": [], "error": None, "page": page,
-               "examples": EXAMPLE_QUESTIONS, "max_chars": config.max_query_chars, "urgent": [],
+               "examples": EXAMPLE_QUESTIONS, "max_chars": config.max_query_chars, "urgent": None,
                "corrected": None, "prev_url": None, "next_url": None, "first": 0, "last": 0}
     status = 200
     try:
@@ -177,7 +197,7 @@ def index():
         return render_template("index.html", **context), 400
     if raw is not None:
         try:
-            context["urgent"] = urgent_signs(raw)
+            context["urgent"] = urgent_notice(raw)
             query = normalise_query(raw, config.max_query_chars)
             context["query"] = query
             offset = (page - 1) * config.page_size
@@ -215,3 +235,16 @@ def index():
             status = 500
     headers = {"Retry-After": str(INDEX_RETRY_AFTER)} if status == 503 else {}
     return render_template("index.html", **context), status, headers
+
+
+@web.get("/questions/<article_id>")
+def question(article_id: str):
+    """Every answer to one article's question, side by side; 404 if unknown."""
+    searcher = current_app.extensions["searcher"]
+    generation = searcher.generation
+    found = question_page(generation, searcher.questions(generation), article_id, safe_url)
+    if found is None:
+        abort(404)
+    config = current_app.config["HEARTSEARCH"]
+    return render_template("question.html", question=found, query="", max_chars=config.max_query_chars,
+                           disclaimers=found.disclaimers)

@@ -1,6 +1,7 @@
 """From ranked ids to what a reader sees: for each article its passage to
 show (closest to the query, nudged towards the query's words), the sentence
-to highlight, its other passages; the filters a search can carry; `Hit`."""
+to highlight, its other passages; the filters a search can carry; `Hit`
+(with `also`: the other answers to its question, search/questions.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -19,6 +20,17 @@ class Hit:
     passage: PassageRecord
     matched_sentence: int | None   # index into passage.sentences
     other_passages: list[int] = field(default_factory=list)
+    also: list["Also"] = field(default_factory=list)  # other answers to the same question, best first
+    answers: int = 1               # how many articles of the generation answer this question
+
+
+@dataclass(frozen=True)
+class Also:
+    """An answer collapsed into a result: its best passage and fused score."""
+
+    passage: PassageRecord
+    score: float
+    similarity: float | None
 
 
 @dataclass(frozen=True)
@@ -99,7 +111,12 @@ def show_passages(generation: Generation, plan: QueryPlan, vectors, passage_ids:
             for i, pid in enumerate(passage_ids)]
 
 
-def to_hits(shown: Sequence[Shown], fused: dict[int, float], first_rank: int) -> list[Hit]:
+def to_hits(groups: Sequence[Sequence[Shown]], fused: dict[int, float], first_rank: int,
+            answers: Sequence[int] = ()) -> list[Hit]:
+    """One hit per group: its first (best) member shown, the others in
+    `also`. `answers`: per group, how many articles answer its question."""
     return [Hit(rank=first_rank + i, score=fused[s.item], similarity=s.similarity, passage=s.passage,
-                matched_sentence=s.matched_sentence, other_passages=list(s.other_passages))
-            for i, s in enumerate(shown)]
+                matched_sentence=s.matched_sentence, other_passages=list(s.other_passages),
+                also=[Also(m.passage, fused[m.item], m.similarity) for m in rest],
+                answers=answers[i] if i < len(answers) else 1 + len(rest))
+            for i, (s, *rest) in enumerate(groups)]

@@ -4,7 +4,10 @@ generation.
 `Searcher` only ranks: given a generation, its embedding model and a query,
 it plans the query (search_app/search/query.py), fuses the retrievers' lists
 (fusion.py), keeps what the filters allow and chooses what to show of each
-result (hits.py). Every knob is in RankingSettings (settings.py). Which
+result (hits.py). A grouped search is one result per question
+(questions.py): `k`, `offset` and `total` count questions, and the other
+answers ride along in each hit's `also`. Every knob is in RankingSettings
+(settings.py). Which
 generation is live is `LiveIndex`'s business (live_index.py); `LiveSearcher`
 puts the two together for the app and the command line: each search takes
 the live generation once and carries it in its result.
@@ -22,6 +25,7 @@ from search_app.search.hits import Filters, Hit, Shown, show_articles, show_pass
 from search_app.search.intent import title_need
 from search_app.search.live_index import LiveIndex, PerGeneration
 from search_app.search.query import QueryOptions, QueryPlan, corpus_synonym_table, plan_query
+from search_app.search.questions import Questions, collapse
 from search_app.search.settings import RankingSettings
 from search_app.search.spelling import SpellingCorrector, load_english_words
 
@@ -45,7 +49,8 @@ def english_words() -> frozenset[str]:
 
 
 class _GenerationHelpers:
-    """Per-generation lookups for ranking (spelling, synonyms, topic families)."""
+    """Per-generation lookups for ranking (spelling, synonyms, topic families,
+    the question each article answers)."""
 
     def __init__(self, generation: Generation, glossary):
         protected = frozenset(glossary.lay_words) if glossary is not None and \
@@ -60,6 +65,7 @@ class _GenerationHelpers:
         for num, title, url, _ in rows:
             self.article_need[num] = title_need(title)
             self.article_family[num] = url  # one source page = one topic family
+        self.questions = Questions(generation.article_ids, [(num, title) for num, title, _, _ in rows])
 
 
 class Searcher:
@@ -92,16 +98,33 @@ class Searcher:
         ranked, fused = rank(generation, plan, vectors, mode, settings, group, helpers.article_need,
                              helpers.article_family, timings)
         with timed(timings, "fetch"):
-            if filters:  # kept among the top candidates only
-                shown = [s for s in self._show(generation, plan, vectors, ranked[:settings.filter_candidates],
-                                               group, settings) if filters.keeps(s.passage)]
-                total, page = len(shown), shown[offset:offset + k]
-            else:
-                total, page = len(ranked), self._show(generation, plan, vectors, ranked[offset:offset + k],
-                                                      group, settings)
-        return SearchResult(query=query, plan=plan, mode=mode, hits=to_hits(page, fused, offset + 1), total=total,
-                            generation=generation, took_ms=(time.perf_counter() - started) * 1000,
+            total, page = self._fetch(generation, plan, vectors, ranked, k, offset, group, filters, settings)
+        answers = [helpers.questions.size(g[0].passage.article_id) for g in page] if group else []
+        return SearchResult(query=query, plan=plan, mode=mode, hits=to_hits(page, fused, offset + 1, answers),
+                            total=total, generation=generation, took_ms=(time.perf_counter() - started) * 1000,
                             filters=filters, timings_ms=timings)
+
+    def _fetch(self, generation: Generation, plan: QueryPlan, vectors, ranked: list[int], k: int, offset: int,
+               group: bool, filters: Filters, settings: RankingSettings) -> tuple[int, list[list[Shown]]]:
+        """(how many results in all, the requested page as groups). Grouped:
+        the whole ranked list is collapsed first, so paging counts questions,
+        and a page's leaders and their collapsed answers are read in one go."""
+        def show(items: list[int]) -> list[Shown]:
+            return self._show(generation, plan, vectors, items, group, settings)
+
+        key = self._helpers(generation).questions.key if group else None
+        if filters:  # kept among the top candidates only, then grouped
+            kept = [s for s in show(ranked[:settings.filter_candidates]) if filters.keeps(s.passage)]
+            by_item = {s.item: s for s in kept}
+            groups = [[by_item[n] for n in g] for g in collapse([s.item for s in kept], key)] if group \
+                else [[s] for s in kept]
+            return len(groups), groups[offset:offset + k]
+        if not group:
+            return len(ranked), [[s] for s in show(ranked[offset:offset + k])]
+        groups = collapse(ranked, key)
+        wanted = groups[offset:offset + k]
+        by_item = {s.item: s for s in show([n for g in wanted for n in g])}
+        return len(groups), [[by_item[n] for n in g] for g in wanted]
 
     @staticmethod
     def _show(generation: Generation, plan: QueryPlan, vectors, items: list[int], group: bool,
@@ -109,6 +132,11 @@ class Searcher:
         if group:
             return show_articles(generation, plan, vectors, items, settings.word_match_bonus)
         return show_passages(generation, plan, vectors, items)
+
+    def questions(self, generation: Generation) -> Questions:
+        """Which articles of `generation` answer the same question (the
+        question page and the evaluation read it)."""
+        return self._helpers(generation).questions
 
 
 class LiveSearcher:
@@ -129,6 +157,9 @@ class LiveSearcher:
     generation = property(lambda self: self.index.generation)
     embedder = property(lambda self: self.index.embedder)
     settings = property(lambda self: self.searcher.settings)
+
+    def questions(self, generation: Generation | None = None) -> Questions:
+        return self.searcher.questions(generation or self.index.generation)
 
     def search(self, query: str, k: int = 10, offset: int = 0, mode: str | None = None, group: bool = True,
                settings: RankingSettings | None = None, filters: Filters = Filters()) -> SearchResult:

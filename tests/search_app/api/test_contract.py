@@ -79,11 +79,11 @@ def test_post_with_a_json_body_gives_the_same_results_as_get(client):
 
 
 def test_k_and_offset_page_through_one_ranking(client):
-    whole = get_search(client, q="heart", k=6)["results"]
-    first = get_search(client, q="heart", k=3)
-    second = get_search(client, q="heart", k=3, offset=first["next_offset"])
+    whole = get_search(client, q="heart", k=4)["results"]
+    first = get_search(client, q="heart", k=2)
+    second = get_search(client, q="heart", k=2, offset=first["next_offset"])
     assert [r["article"]["id"] for r in first["results"] + second["results"]] == [r["article"]["id"] for r in whole]
-    assert [r["rank"] for r in second["results"]] == [4, 5, 6]
+    assert [r["rank"] for r in second["results"]] == [3, 4]
     last = get_search(client, q="heart", k=50)
     assert last["next_offset"] is None and len(last["results"]) == last["total"]
     assert get_search(client, q="heart", offset=1000)["results"] == []
@@ -125,9 +125,9 @@ def test_filters_by_source_author_and_article(client):
 
 
 def test_filtered_results_page_with_offset(client):
-    everything = get_search(client, q="heart valve", author="d", k=50)
+    everything = get_search(client, q="heart valve", author="d", k=50, group="false")
     assert everything["total"] >= 2
-    second = get_search(client, q="heart valve", author="d", k=1, offset=1)
+    second = get_search(client, q="heart valve", author="d", k=1, offset=1, group="false")
     assert second["results"][0]["rank"] == 2
     assert second["results"][0]["passage"] == everything["results"][1]["passage"]
 
@@ -204,7 +204,8 @@ def test_post_body_nulls_mean_not_given_and_unknown_fields_are_ignored(client):
     response = post_search(client, {"q": "heart", "k": None, "offset": None, "mode": None, "group": None,
                                     "author": None, "source": None, "article": None, "colour": "blue"})
     body = body_of(response, schemas.SearchResponse)
-    assert body["k"] == 10 and body["offset"] == 0 and body["mode"] == "hybrid" and len(body["results"]) == 10
+    assert body["k"] == 10 and body["offset"] == 0 and body["mode"] == "hybrid"
+    assert len(body["results"]) == min(10, body["total"]) and body["total"] >= 5  # five questions in corpus/
 
 
 @pytest.mark.parametrize("data,code", [
@@ -280,7 +281,7 @@ def test_article_list_filters(client):
     assert kidney["filters"] == {"author": None, "source": "KIDNEY"}
     adams = body_of(client.get("/api/v1/articles?author=adams"), schemas.ArticleList)
     assert [a["author"]["name"] for a in adams["articles"]] == ["David H. Adams"] * adams["total"]
-    assert adams["articles"][0]["attribution"] == "David H. Adams, MD, Cardiothoracic Surgeon"
+    assert adams["articles"][0]["attribution"] == "By David H. Adams, MD, Cardiothoracic Surgeon"
     none = body_of(client.get("/api/v1/articles?author=nobody&source=kidney"), schemas.ArticleList)
     assert none["total"] == 0 and none["articles"] == []
 
@@ -547,8 +548,8 @@ def test_openapi_documents_every_error_status_each_operation_can_give(client):
         ("/api/v1/health", "get"): {"200"},
         ("/api/v1/ready", "get"): {"200", "503"},
     }
-    for (path, method), statuses in expected.items():
-        assert set(spec["paths"][path][method]["responses"]) == statuses, (path, method)
+    for (path, method), statuses in expected.items():   # and every operation: wrong method, our fault
+        assert set(spec["paths"][path][method]["responses"]) == statuses | {"405", "500"}, (path, method)
     for response in spec["components"]["responses"].values():
         assert response["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/ErrorResponse"
     assert "Retry-After" in spec["components"]["responses"]["TooManyRequests"]["headers"]

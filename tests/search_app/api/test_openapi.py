@@ -70,3 +70,44 @@ def test_documented_limits_follow_the_configuration():
         return k["schema"]["maximum"]
     assert k_maximum(Config()) == Config().max_k
     assert k_maximum(Config(max_k=20)) == 20
+
+
+# --------------------------------------------------------------------------- lint (Spectral's rules, here)
+
+def test_info_names_a_contact(spec):
+    assert spec["info"]["contact"]["name"]
+
+
+def test_every_operation_declares_405_and_500_with_the_error_body(spec):
+    """Generated clients parse only what is declared: an undeclared 405 or 500 raises instead."""
+    for path, methods in spec["paths"].items():
+        for method, op in methods.items():
+            for status in ("405", "500"):
+                response = resolve(spec, op["responses"][status]["$ref"])
+                assert response["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorResponse"), \
+                    (path, method, status)
+    assert "Allow" in resolve(spec, "#/components/responses/MethodNotAllowed")["headers"]
+
+
+def test_every_component_schema_is_used(spec):
+    """No orphan schemas (Spectral's oas3-unused-component): each is reached from an operation."""
+    schemas = spec["components"]["schemas"]
+    reached, todo = set(), [r for r in references(spec["paths"])] + [r for r in references(spec["components"]
+                                                                                          ["responses"])]
+    while todo:
+        ref = todo.pop()
+        if ref.startswith("#/components/schemas/") and ref not in reached:
+            reached.add(ref)
+            todo.extend(references(resolve(spec, ref)))
+    assert {ref.rsplit("/", 1)[1] for ref in reached} == set(schemas)
+    assert "ArticleListParams" not in schemas   # spelled out as the list's query parameters instead
+
+
+def test_search_responses_declare_the_urgent_notice(spec):
+    response = spec["components"]["schemas"]["SearchResponse"]
+    assert "urgent" in response["required"]
+    assert response["properties"]["urgent"]["anyOf"] == [{"$ref": "#/components/schemas/Urgent"},
+                                                         {"type": "null"}]
+    urgent = spec["components"]["schemas"]["Urgent"]
+    assert set(urgent["properties"]) == {"level", "title", "message", "numbers", "conditions"}
+    assert set(spec["components"]["schemas"]["EmergencyNumber"]["properties"]) == {"number", "region"}

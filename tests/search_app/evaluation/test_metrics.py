@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from search_app.evaluation.metrics import (EvalQuery, first_relevant_rank, load_queries, mean_metrics,
+from search_app.evaluation.metrics import (EvalQuery, representatives, first_relevant_rank, load_queries, mean_metrics,
                                    score_runs, split_halves, write_per_query)
 
 QUERIES = [
@@ -66,3 +66,20 @@ def test_per_query_file(tmp_path):
     assert rows[1]["dense"]["first_relevant_rank"] == 2
     assert rows[2]["dense"]["first_relevant_rank"] is None
     assert rows[0]["part"] == "tune" and rows[1]["part"] == "held-out"
+
+
+def test_a_collapsed_relevant_article_counts_at_its_groups_rank():
+    queries = [EvalQuery("q1", "heart attack", ("nhlbi-attack",))]
+    # Rank 2 leads with senior-attack and holds nhlbi-attack in `also`: a hit at rank 2.
+    groups = [["angina"], ["senior-attack", "nhlbi-attack"]]
+    runs = {"q1": representatives(groups, queries[0].relevant)}
+    assert runs["q1"] == ["angina", "nhlbi-attack"]
+    assert score_runs(queries, runs)["q1"]["MRR@10"] == 0.5
+
+
+def test_only_what_a_result_holds_counts_and_each_result_once():
+    relevant = ("a", "b")
+    # A sibling with the relevant article's title that was not collapsed in is no hit.
+    assert representatives([["x", "y"]], relevant) == ["x"]
+    # Two relevant articles in one result count once; the second result's own article stays.
+    assert representatives([["a", "b"], ["c"]], relevant) == ["a", "c"]

@@ -139,20 +139,20 @@ def test_type_a_question_and_see_ranked_results_with_attribution(site, page_for)
     assert page.get_by_role("heading", name="Results 1–").is_visible()
     first = results.first
     assert first.locator("h3").inner_text() == "What is mitral regurgitation (MR)?"
-    assert first.locator("mark.match").count() == 1 and first.locator("strong.term").count() >= 1
+    shown = first.locator("p.passage").first   # the result's own passage (its other answers follow, folded)
+    assert shown.locator("mark.match").count() == 1 and shown.locator("strong.term").count() >= 1
     for i in range(results.count()):  # every result says who stands behind it
-        byline = results.nth(i).locator(".byline").inner_text()
-        assert byline.startswith(("By ", "From ", "Author: unattributed")), byline
-        assert "Source:" in byline or byline.startswith("From ")
-    bylines = page.locator(".byline").all_inner_texts()
-    assert any("David H. Adams, MD, Cardiothoracic Surgeon" in b for b in bylines)
-    assert any("unattributed" in b for b in bylines)
+        byline = results.nth(i).locator(".byline").first.inner_text()  # the result's own, before `also`'s
+        assert byline.startswith(("By ", "From ", "Unattributed ")), byline
+    bylines = [" ".join(b.split()) for b in page.locator(".byline").all_text_contents()]  # folded ones too
+    assert any("By David H. Adams, MD, Cardiothoracic Surgeon" in b for b in bylines)
+    assert any(b.startswith("Unattributed answer on ‘") for b in bylines)
 
-    # "More from this article" opens without any script
-    more = page.locator("details.more").first
-    assert not more.locator(".more-passages").is_visible()
-    more.locator("summary").click()
-    assert more.locator(".more-passages li").first.is_visible()
+    # The question's other answers open without any script
+    also = first.locator("details.also")
+    assert not also.locator(".also-answers").is_visible()
+    also.locator("summary").click()
+    assert also.locator(".also-answers li").first.is_visible()
     assert page.evaluate(CONTRAST_CHECK) == []
     screenshot(page, "results-leaky-heart-valve")
     watch.assert_clean()
@@ -168,10 +168,10 @@ def test_keyboard_focus_order_and_skip_link(site, page_for):
                                   " return e.id || e.className || e.tagName; })()"))
     assert seen[:4] == ["skip", "brand", "q", "BUTTON"], seen
     assert seen[4] == "SUMMARY" or seen[4].startswith("A"), seen   # then the first result
-    # Enter on the first "More from this article" opens it
-    page.locator("details.more summary").first.focus()
+    # Enter on the first expander (a result's other answers, or "More from this article") opens it
+    page.locator("details summary").first.focus()
     page.keyboard.press("Enter")
-    assert page.locator("details.more").first.get_attribute("open") is not None
+    assert page.locator("details").first.get_attribute("open") is not None
     # the skip link moves focus to the main content
     page.goto(site + "/?q=leaky+heart+valve")
     page.keyboard.press("Tab")
@@ -236,7 +236,7 @@ def test_empty_query_shows_example_questions(site, page_for):
 def test_phone_width_has_no_horizontal_scrolling(site, page_for, path, name):
     page, watch = page_for(site, viewport=PHONE)
     page.goto(site + path)
-    for summary in page.locator("details.more summary").all():
+    for summary in page.locator("details summary").all():
         summary.click()   # open every expander: long passages must wrap too
     assert no_horizontal_scroll(page), page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert page.get_by_label("Ask a question about the heart").bounding_box()["width"] > 150
@@ -252,8 +252,8 @@ def test_search_works_with_javascript_off(site, page_for):
     assert "q=heart+problems+in+dialysis+patients" in page.url
     first = page.locator("li.result").first
     assert "National Kidney Foundation" in first.inner_text()
-    page.locator("details.more summary").first.click()
-    assert page.locator("details.more[open]").count() == 1
+    page.locator("details summary").first.click()
+    assert page.locator("details[open]").count() == 1
     screenshot(page, "javascript-off-results")
     watch.assert_clean()
 
@@ -269,7 +269,7 @@ def test_hostile_article_and_query_render_as_text_and_run_nothing(hostile_site, 
     assert hostile.count() == 1
     assert "<script>alert(1)</script> Leaky heart valve <img src=x onerror=alert(1)>" in \
         hostile.locator("h3").inner_text()
-    assert "<img src=x onerror=alert(8)>Mallory" in hostile.locator(".byline").inner_text()
+    assert "<img src=x onerror=alert(8)>Mallory" in hostile.locator(".byline").first.inner_text()
     assert page.get_by_role("heading", name="Results 1–").inner_text().count("<script>alert(12)</script>") == 1
     for summary in page.locator("details.more summary").all():
         summary.click()

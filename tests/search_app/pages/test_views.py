@@ -33,7 +33,7 @@ def test_teaser_shows_its_source_and_unattributed_answers_say_so(client):
     first = html.split('<li class="result">')[1]
     assert "National Kidney Foundation" in first and "Related article" in first
     html = client.get("/?q=systole+diastole+jet").get_data(as_text=True)
-    assert "unattributed" in html.split('<li class="result">')[1]
+    assert "Unattributed answer on ‘" in html.split('<li class="result">')[1]
 
 
 def test_query_is_kept_in_the_box_and_empty_query_is_a_friendly_message(client):
@@ -171,7 +171,7 @@ def test_emergency_query_shows_the_call_notice_above_the_results(client):
 
 def test_emergency_notice_shows_even_when_nothing_matches(client):
     html = client.get("/?q=my+husband+is+not+breathing").get_data(as_text=True)
-    assert '<section class="urgent" role="alert"' in html and "start\n        CPR" in html
+    assert '<section class="urgent" role="alert"' in html and "start CPR" in html
 
 
 def test_general_questions_get_no_emergency_notice(client):
@@ -185,29 +185,30 @@ def test_general_questions_get_no_emergency_notice(client):
 
 @pytest.fixture(scope="module")
 def small_pages(seed_index_dir, embedder):
-    return create_app(Config(index_dir=seed_index_dir, page_size=3), embedder=embedder).test_client()
+    return create_app(Config(index_dir=seed_index_dir, page_size=2), embedder=embedder).test_client()
 
 
 def test_pagination_links_keep_the_query_in_the_url(small_pages):
-    html = small_pages.get("/?q=mitral+valve").get_data(as_text=True)
-    assert html.count('<li class="result">') == 3 and "Results 1–3 for" in html
-    assert '<a href="/?q=mitral+valve&amp;page=2" rel="next">Next results</a>' in html
+    # corpus/ holds five questions: the page's six answers (one result) and four related-article teasers.
+    html = small_pages.get("/?q=heart+valve").get_data(as_text=True)
+    assert html.count('<li class="result">') == 2 and "Results 1–2 for" in html
+    assert '<a href="/?q=heart+valve&amp;page=2" rel="next">Next results</a>' in html
     assert 'rel="prev"' not in html
-    second = small_pages.get("/?q=mitral+valve&page=2").get_data(as_text=True)
-    assert '<ol class="results" start="4">' in second and "Results 4–6 for" in second
-    assert '<a href="/?q=mitral+valve" rel="prev">Previous</a>' in second
-    # Page 3 would hold only the related-article teasers, none a good match:
+    second = small_pages.get("/?q=heart+valve&page=2").get_data(as_text=True)
+    assert '<ol class="results" start="3">' in second and "Results 3–4 for" in second
+    assert '<a href="/?q=heart+valve" rel="prev">Previous</a>' in second
+    # Page 3 would hold only the dialysis teaser, not a good match:
     # no "Next results" link to a page of unrelated text.
     assert 'rel="next"' not in second
-    assert "No more close matches" in small_pages.get("/?q=mitral+valve&page=3").get_data(as_text=True)
+    assert "No more close matches" in small_pages.get("/?q=heart+valve&page=3").get_data(as_text=True)
     first_titles = re.findall(r'id="result-(\d+)"', html)
     second_titles = re.findall(r'id="result-(\d+)"', second)
-    assert first_titles == ["1", "2", "3"] and second_titles == ["4", "5", "6"]
+    assert first_titles == ["1", "2"] and second_titles == ["3", "4"]
 
 
 def test_odd_page_numbers_are_harmless(small_pages):
-    assert "Results 1–3" in small_pages.get("/?q=mitral+valve&page=abc").get_data(as_text=True)
-    assert "Results 1–3" in small_pages.get("/?q=mitral+valve&page=-4").get_data(as_text=True)
+    assert "Results 1–2" in small_pages.get("/?q=mitral+valve&page=abc").get_data(as_text=True)
+    assert "Results 1–2" in small_pages.get("/?q=mitral+valve&page=-4").get_data(as_text=True)
     response = small_pages.get("/?q=mitral+valve&page=999999")
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "No more close matches" in html
@@ -227,3 +228,37 @@ def test_highlight_pieces_are_plain_text_that_add_up_to_the_original():
     assert [s.match for s in segments] == [False, True]
     assert [p.text for p in segments[1].pieces] == ["Two <b>", "leaks", "</b>."]
     assert safe_url("javascript:alert(1)") is None and safe_url("https://x.org/a") == "https://x.org/a"
+
+
+# ---------------------------------------------------------------- one result per question (issue 15)
+
+def test_the_answers_of_one_page_are_one_result_with_the_others_by_byline(client):
+    html = client.get("/?q=valvular+heart+disease+rheumatic+fever+Marfan").get_data(as_text=True)
+    results = html.split('<li class="result">')[1:]
+    titles = re.findall(r'<h3 class="title" id="result-\d+">(.*?)</h3>', html, re.S)
+    assert titles.count("What is mitral regurgitation (MR)?") == 1, titles
+    first = results[0]
+    assert first.count('<p class="byline">') == 6  # the best answer's and the five others', expandable
+    assert '<details class="also">' in first and "Also from Douglas E. Severance and 4 unattributed" in first
+    assert '<a href="/questions/mr-answer-5">All 6 answers to this question</a>' in first
+
+
+def test_more_from_this_article_numbers_every_passage_and_marks_the_shown_one(client):
+    first = client.get("/?q=valvular+heart+disease+rheumatic+fever+Marfan").get_data(as_text=True) \
+        .split('<li class="result">')[1]
+    more = first[first.index('<details class="more">'):]
+    assert re.findall(r'<li value="(\d+)"', more) == ["1", "2"]
+    assert '<li value="2" class="shown"><em>Shown above.</em></li>' in more
+    assert "Also known as mitral incompetence" in more  # the other passage, in full
+
+
+def test_one_attribution_line_with_the_api_words(client):
+    query = "valvular heart disease rheumatic fever Marfan"
+    api = client.get("/api/v1/search", query_string={"q": query}).get_json()["results"]
+    html = client.get("/", query_string={"q": query}).get_data(as_text=True)
+    bylines = [re.sub(r"<[^>]+>", "", b).strip()
+               for b in re.findall(r'<p class="byline">(.*?)</p>', html, re.S)]
+    expected = [w for r in api for w in [r["attribution"], *(a["attribution"] for a in r["also"])]]
+    assert bylines == expected
+    assert "By David H. Adams, MD, Cardiothoracic Surgeon" in bylines
+    assert "Unattributed answer on ‘What is mitral regurgitation (MR)?’" in bylines

@@ -1,12 +1,14 @@
 """Urgent-symptom notice: does a query describe what may be an emergency
 happening now (crushing chest pain, a face drooping, someone not breathing)?
 
-This is NOT a diagnosis tool. It only decides whether the readers' page shows
-a notice to call emergency services above the results; the results are shown
-either way. A missed trigger means no notice; a false one means an
+This is NOT a diagnosis tool. It only decides whether a notice to call
+emergency services comes with the results: above them on the readers' page,
+as the `urgent` object of an API search (:func:`urgent_notice` words it once,
+for both, so an app built on the API can say what the page says); the
+results are shown either way. A missed trigger means no notice; a false one means an
 unneeded notice, so the list errs on the side of showing it.
 
-The triggers live in the reviewed data file ``search_app/pages/data/urgent_triggers.tsv``
+The triggers live in the reviewed data file ``search_app/search/data/urgent_triggers.tsv``
 (its header says how it was reviewed). Format, one trigger a line::
 
     sign<TAB>part [+ part ...]
@@ -174,3 +176,56 @@ def default_triggers() -> UrgentTriggers:
 
 def urgent_signs(text: str) -> list[str]:
     return default_triggers().signs(text)
+
+
+# --------------------------------------------------------------------------- the notice, in words
+
+@dataclass(frozen=True)
+class EmergencyNumber:
+    number: str     # what to dial ("911"); the page makes it a tel: link
+    region: str     # where it is the number ("US"), for the API
+    where: str      # the same in the notice's words ("in the US")
+
+
+EMERGENCY_NUMBERS = (EmergencyNumber("911", "US", "in the US"), EmergencyNumber("112", "Europe", "in Europe"))
+NOTICE_TITLE = "If this is happening now, call emergency services"
+WAIT_ADVICE = "Do not wait to see if it passes, and do not drive yourself to hospital."
+CPR_ADVICE = ("If someone has collapsed and is not breathing normally, start CPR and ask someone to bring "
+              "a defibrillator (AED).")
+
+
+@dataclass(frozen=True)
+class UrgentNotice:
+    """What the notice says, once for the page and the API. `level` is
+    always "emergency" today; it is named so a milder level can be added
+    without clients mistaking it for this one."""
+
+    conditions: tuple[str, ...]           # as worded in SIGNS: "a heart attack", "a stroke"
+    numbers: tuple[EmergencyNumber, ...] = EMERGENCY_NUMBERS
+    level: str = "emergency"
+    title: str = NOTICE_TITLE
+
+    @property
+    def call(self) -> str:
+        numbers = ", ".join(f"{n.number} {n.where}" for n in self.numbers)
+        return f"Call {numbers}, or your local emergency number now."
+
+    @property
+    def sign(self) -> str:
+        return f"What you describe can be a sign of {' or '.join(self.conditions)}."
+
+    @property
+    def advice(self) -> str:
+        cpr = SIGNS["cardiac arrest"] in self.conditions
+        return WAIT_ADVICE + (" " + CPR_ADVICE if cpr else "")
+
+    @property
+    def message(self) -> str:
+        """The whole notice as one text (the API's `message`)."""
+        return f"{self.call} {self.sign} {self.advice}"
+
+
+def urgent_notice(text: str) -> UrgentNotice | None:
+    """The notice for a query, or None when no trigger fires."""
+    signs = urgent_signs(text)
+    return UrgentNotice(conditions=tuple(signs)) if signs else None

@@ -1,4 +1,4 @@
-"""The urgent-symptom triggers (search_app/pages/data/urgent_triggers.tsv): queries
+"""The urgent-symptom triggers (search_app/search/data/urgent_triggers.tsv): queries
 that describe an emergency set off the notice; general and educational
 questions do not. Every trigger line must be set off by at least one query
 here, so a line nobody tested cannot slip into the reviewed file."""
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from search_app.pages.urgent import SIGNS, UrgentTriggers, default_triggers, normalise, urgent_signs
+from search_app.search.urgent import SIGNS, UrgentTriggers, default_triggers, normalise, urgent_notice, urgent_signs
 from tests.conftest import SHARED
 
 # query -> the sign the notice must name
@@ -174,3 +174,24 @@ def test_the_file_format_is_checked():
         UrgentTriggers.parse("stroke\t@x + face", "x.tsv")
     triggers = UrgentTriggers.parse("@f\tface | smile\nstroke\t@f + drooping\n", "x.tsv")
     assert triggers.signs("Smile drooping") == [SIGNS["stroke"]] and triggers.signs("face") == []
+
+
+# ---------------------------------------------------------------- the notice, in words (page and API)
+
+def test_a_heart_attack_description_gets_the_notice_with_numbers_and_conditions():
+    notice = urgent_notice("crushing chest pain and my left arm is numb")
+    assert notice is not None and notice.level == "emergency"
+    assert notice.conditions == (SIGNS["heart attack"],)
+    assert [(n.number, n.region) for n in notice.numbers] == [("911", "US"), ("112", "Europe")]
+    assert notice.message.startswith("Call 911 in the US, 112 in Europe, or your local emergency number now.")
+    assert "can be a sign of a heart attack." in notice.message and "CPR" not in notice.message
+
+
+def test_no_notice_for_a_general_question():
+    assert urgent_notice("leaky heart valve") is None and urgent_notice("") is None
+
+
+def test_the_notice_names_every_sign_and_adds_cpr_for_cardiac_arrest():
+    notice = urgent_notice("my husband collapsed and is not breathing")
+    assert notice.conditions == tuple(urgent_signs("my husband collapsed and is not breathing"))
+    assert SIGNS["cardiac arrest"] in notice.conditions and "start CPR" in notice.message
