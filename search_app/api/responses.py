@@ -59,7 +59,7 @@ def search_hit(hit: Hit, pages: dict) -> s.SearchHit:
     return s.SearchHit(
         rank=hit.rank, score=round(hit.score, 6),
         similarity=None if hit.similarity is None else round(hit.similarity, 6),
-        text=p.text, passage=s.PassageRef(id=p.id, position=p.position, of=p.passage_count),
+        text=p.text, passage=s.PassageRef(id=p.id, position=p.position, of=p.passage_count, heading=p.heading),
         matched_sentence=None if hit.matched_sentence is None else s.MatchedSentence(
             index=hit.matched_sentence, text=p.sentences[hit.matched_sentence]),
         other_passages=list(hit.other_passages), article=_article_ref(p), author=fields["author"],

@@ -222,6 +222,8 @@ class PassageRef(_Out):
     id: int = Field(description="Passage id (see `GET /api/v1/passages/{passage_id}`); valid within `generation`.")
     position: int = Field(description="0-based position of the passage in its article.")
     of: int = Field(description="How many passages the article has.")
+    heading: str | None = Field(default=None, description="The section heading in force where the passage starts "
+                                                          "(not part of `text`), when the article has headings.")
 
 
 class MatchedSentence(_Out):

@@ -13,8 +13,7 @@ One result per question: the search collapses articles answering the same
 question into one result (search_app/search/questions.py), so a search
 returns groups of article ids (a result's own article, then its `also`).
 A relevant article collapsed into a result counts at that result's rank
-(`representatives`); one result counts once, so two relevant articles
-collapsed into one result are one hit, and recall can only be stricter.
+(`representatives`).
 """
 from __future__ import annotations
 
@@ -49,16 +48,17 @@ def load_queries(path: Path) -> list[EvalQuery]:
 
 
 def representatives(groups: Sequence[Sequence[str]], relevant: Sequence[str]) -> list[str]:
-    """One article id per result, in rank order: the first relevant member
-    of its group not yet counted, else the result's own article. Only what a
-    result really holds counts: an entry that shares a sibling's title but
-    was not collapsed into the result does not."""
+    """The run a grouped search is scored on: per result, in rank order, the
+    relevant articles it holds (its own or collapsed into it), else its own
+    article. The first relevant article so stands exactly at its result's
+    rank (MRR is exact); further relevant ones of the same result follow it
+    and push later results down a place each (recall and nDCG can only be
+    stricter). Only what a result really holds counts: an entry that shares a
+    sibling's title but was not collapsed into the result does not."""
     picked: list[str] = []
-    counted: set[str] = set()
     for group in groups:
-        hit = next((doc for doc in group if doc in relevant and doc not in counted), None)
-        counted.add(hit) if hit is not None else None
-        picked.append(hit if hit is not None else group[0])
+        held = [doc for doc in group if doc in relevant and doc not in picked]
+        picked.extend(held or [group[0]])
     return picked
 
 
@@ -124,7 +124,7 @@ def format_table(title: str, queries: Sequence[EvalQuery], results: dict,
 
 def write_per_query(path: Path, queries: Sequence[EvalQuery], results: dict) -> None:
     """One JSON line per query: the first relevant rank in each mode and the
-    top 3 (one article id per result, `representatives`)."""
+    top 3 of the run scored (`representatives`)."""
     halves = split_halves(queries)
     part_of = {q.qid: part for part, members in halves.items() for q in members}
     with open(path, "w", encoding="utf-8") as out:

@@ -52,6 +52,10 @@ class Piece:
 class Segment:
     pieces: tuple[Piece, ...]
     match: bool = False  # the sentence that best matches the query: highlighted
+    item: bool = False   # a list item ("- " in the passage text): shown on a line of its own
+
+
+LIST_ITEM = "- "  # how the indexer writes a list item (indexer/chunking.py)
 
 
 def mark_terms(text: str, query_stems: set[str]) -> tuple[Piece, ...]:
@@ -72,9 +76,12 @@ def mark_terms(text: str, query_stems: set[str]) -> tuple[Piece, ...]:
 
 def passage_segments(sentences: list[str], matched: int | None, query_stems: set[str]) -> list[Segment]:
     """A passage (its sentences, joined by spaces as the passage text is) with
-    the matched sentence flagged and query words marked."""
-    return [Segment(mark_terms(sentence, query_stems), match=(i == matched))
-            for i, sentence in enumerate(sentences)]
+    the matched sentence flagged, query words marked and list items told
+    apart from prose, so a list reads as a list and not as " - " runs."""
+    return [Segment(mark_terms(sentence[len(LIST_ITEM):] if item else sentence, query_stems),
+                    match=(i == matched), item=item)
+            for i, sentence in enumerate(sentences)
+            for item in [sentence.startswith(LIST_ITEM)]]
 
 
 def safe_url(url: str | None) -> str | None:
@@ -156,6 +163,7 @@ def result_views(result: SearchResult, hits: list[Hit]) -> list[dict]:
             "title": display_title(p.article_title),
             "url": url,
             "teaser": p.article_kind == "teaser",
+            "heading": p.heading,
             "segments": passage_segments(p.sentences or [p.text], hit.matched_sentence, query_stems),
             "attribution": attribution_label(p, pages),  # its .text: the API's `attribution`, word for word
             "position": p.position + 1,

@@ -15,7 +15,7 @@ MVP = ("Espaol\n\nMuch of the time, MVP doesnt cause any problems. This can lead
 
 # What the rules did to the 954 NIH entries when they were written (docs/quality.md,
 # "Text repair at import"): a change to a rule or to the lexicon shows here.
-MEASURED = {"heading": 862, "list": 224, "glued": 158, "spacing": 15, "furniture": 8}
+MEASURED = {"heading": 862, "list": 224, "glued": 158, "spacing": 47, "furniture": 8}
 
 
 def test_an_nih_text_is_repaired_and_every_change_recorded():

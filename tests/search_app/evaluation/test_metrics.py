@@ -77,9 +77,12 @@ def test_a_collapsed_relevant_article_counts_at_its_groups_rank():
     assert score_runs(queries, runs)["q1"]["MRR@10"] == 0.5
 
 
-def test_only_what_a_result_holds_counts_and_each_result_once():
+def test_only_what_a_result_holds_counts_and_every_relevant_article_it_holds():
     relevant = ("a", "b")
     # A sibling with the relevant article's title that was not collapsed in is no hit.
     assert representatives([["x", "y"]], relevant) == ["x"]
-    # Two relevant articles in one result count once; the second result's own article stays.
-    assert representatives([["a", "b"], ["c"]], relevant) == ["a", "c"]
+    # Two relevant articles in one result both count, the second just after the first.
+    assert representatives([["c", "b", "a"], ["d"]], relevant) == ["b", "a", "d"]
+    queries = [EvalQuery("q", "x", relevant)]
+    scores = score_runs(queries, {"q": representatives([["x"], ["c", "b", "a"]], relevant)})
+    assert scores["q"]["MRR@10"] == 0.5 and scores["q"]["R@10"] == 1.0

@@ -262,3 +262,44 @@ def test_one_attribution_line_with_the_api_words(client):
     assert bylines == expected
     assert "By David H. Adams, MD, Cardiothoracic Surgeon" in bylines
     assert "Unattributed answer on ‘What is mitral regurgitation (MR)?’" in bylines
+
+
+@pytest.fixture(scope="module")
+def nih_like_client(seed_index_dir, embedder, tmp_path_factory):
+    """The seed index plus one NIH-shaped entry with section headings and a
+    flattened list, imported as the importers do (text repair included)."""
+    from indexer.sources.base import make_article
+    index = tmp_path_factory.mktemp("nih-like") / "index"
+    shutil.copytree(seed_index_dir, index)
+    store = IndexStore(index)
+    entry = make_article({"id": "valves-1", "title": "What is (are) Heart Valve Disease ?", "text": (
+        "Overview\n\nHow the Heart Valves Work\n\nAt the start of each heartbeat, blood returning from the "
+        "lungs fills the atria. The valves open to let the blood through.\n\nRisk factors for valve disease "
+        "include - Rheumatic fever - Old age - Endocarditis, an infection of the heart lining")}, "nih.jsonl:1")
+    generation = store.open_current()
+    with store.lock():
+        publish_articles(store, generation.articles() + [entry], generation.pages(), embedder)
+    return create_app(Config(index_dir=index), embedder=embedder).test_client()
+
+
+def test_headings_are_shown_as_headings_and_lists_as_items_not_glued_into_prose(nih_like_client):
+    html = nih_like_client.get("/?q=heartbeat+blood+fills+the+atria+valves+open").get_data(as_text=True)
+    first = first_result(html)
+    assert "What is Heart Valve Disease?" in first
+    assert '<p class="section">Overview: How the Heart Valves Work</p>' in first  # heading runs joined
+    plain = re.sub(r"<[^>]+>", "", first)
+    assert "Work At the start" not in plain and "Overview How" not in plain
+    html = nih_like_client.get("/?q=risk+factors+rheumatic+fever+endocarditis").get_data(as_text=True)
+    first = first_result(html)
+    items = re.findall(r'<span class="item">(.*?)</span>', first, flags=re.S)
+    assert [re.sub(r"<[^>]+>", "", item) for item in items] == [
+        "Rheumatic fever", "Old age", "Endocarditis, an infection of the heart lining"]
+    assert " - Old age" not in first
+
+
+def test_the_api_gives_the_passage_heading_apart_from_its_text(nih_like_client):
+    body = nih_like_client.get("/api/v1/search?q=heartbeat+blood+fills+the+atria&k=1").get_json()
+    hit = body["results"][0]
+    assert hit["passage"]["heading"] == "Overview: How the Heart Valves Work"
+    assert hit["text"].startswith("At the start") and hit["article"]["source_title"] == \
+        "What is (are) Heart Valve Disease ?"

@@ -10,7 +10,14 @@ from tests.conftest import MEDQUAD, require_shared
 
 
 @pytest.mark.parametrize("raw, clean", [
-    ("What is (are) Heart Valve Diseases ?", "What is Heart Valve Diseases?"),
+    ("What is (are) Heart Valve Diseases ?", "What are Heart Valve Diseases?"),
+    ("What is (are) Varicose Veins ?", "What are Varicose Veins?"),
+    ("What is (are) Arrhythmias ?", "What are Arrhythmias?"),
+    ("What is (are) Pericarditis ?", "What is Pericarditis?"),
+    ("What is (are) Diabetes, Heart Disease, and Stroke ?", "What is Diabetes, Heart Disease, and Stroke?"),
+    ("What is (are) Mitral Valve Prolapse ?", "What is Mitral Valve Prolapse?"),
+    ("What is (are) Transposition of the great arteries ?", "What is Transposition of the great arteries?"),
+    ("What is (are) Heart Disease in Women ?", "What is Heart Disease in Women?"),
     ("Who is at risk for Stroke? ?", "Who is at risk for Stroke?"),
     ("How to diagnose Heart Failure ?", "How to diagnose Heart Failure?"),
     ("what research (or clinical trials) is being done for Stroke ?",
