@@ -97,14 +97,18 @@ def passage_detail(p: PassageRecord, generation: Generation, disclaimer: str | N
         page=p.page_id, disclaimer=disclaimer, generation=generation.name).model_dump()
 
 
-def article_detail(passages: Sequence[PassageRecord], generation: Generation, disclaimer: str | None) -> dict:
-    """An article with its attribution and all its passages (at least one)."""
+def article_detail(article: Article, passages: Sequence[PassageRecord], generation: Generation,
+                   disclaimer: str | None) -> dict:
+    """An article with its attribution, all its passages (at least one) and
+    what the import repaired in its text."""
     first = passages[0]
     return s.ArticleDetail(
         **_fields_of_passage(first, _pages(generation)), disclaimer=disclaimer, generation=generation.name,
         passage_count=first.passage_count,
-        passages=[s.ArticlePassage(id=p.id, position=p.position, text=p.text, sentences=list(p.sentences))
-                  for p in passages]).model_dump()
+        passages=[s.ArticlePassage(id=p.id, position=p.position, heading=p.heading, text=p.text,
+                                   sentences=list(p.sentences)) for p in passages],
+        repairs=[s.TextRepair(kind=r.kind, before=r.before, after=r.after) for r in article.repairs],
+        source_text=article.original_text).model_dump()
 
 
 def article_list(articles: Sequence[tuple[Article, int]], total: int, offset: int, limit: int,

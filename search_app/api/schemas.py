@@ -18,6 +18,7 @@ from pydantic_core import PydanticCustomError
 
 from search_app.search.query import InputError, normalise_query
 from search_app.shared_http import ascii_whole_number
+from search_app.api.repair_schema import REPAIRS_DOC, SOURCE_TEXT_DOC, TextRepair
 from search_app.api.urgent_schema import URGENT_DOC, Urgent
 from search_app.search.settings import DEFAULT_SETTINGS, MODES
 
@@ -322,6 +323,7 @@ class PassageDetail(_Out):
 class ArticlePassage(_Out):
     id: int
     position: int
+    heading: str | None = Field(default=None, description="The section heading in force where it starts.")
     text: str
     sentences: list[str]
 
@@ -365,6 +367,8 @@ class ArticleDetail(_ArticleFields):
     generation: str
     passage_count: int
     passages: list[ArticlePassage] = Field(description="All the article's passages, in order.")
+    repairs: list[TextRepair] = Field(default_factory=list, description=REPAIRS_DOC)
+    source_text: str | None = Field(default=None, description=SOURCE_TEXT_DOC)
 
 
 class Health(_Out):

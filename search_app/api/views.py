@@ -138,7 +138,7 @@ def article(article_id: str):
     records = generation.article_passages(article_id)
     if not records:
         return _not_found("article with that id")
-    return article_detail(records, generation, contents.disclaimer(records[0].page_id))
+    return article_detail(contents.by_id[article_id], records, generation, contents.disclaimer(records[0].page_id))
 
 
 @api.get("/articles")

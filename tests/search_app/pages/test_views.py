@@ -303,3 +303,15 @@ def test_the_api_gives_the_passage_heading_apart_from_its_text(nih_like_client):
     assert hit["passage"]["heading"] == "Overview: How the Heart Valves Work"
     assert hit["text"].startswith("At the start") and hit["article"]["source_title"] == \
         "What is (are) Heart Valve Disease ?"
+
+
+def test_the_api_article_lists_its_repairs_and_keeps_the_source_text(nih_like_client):
+    body = nih_like_client.get("/api/v1/articles/valves-1").get_json()
+    kinds = {r["kind"]: r for r in body["repairs"]}
+    assert kinds.keys() == {"list", "heading"}
+    assert kinds["list"]["after"].endswith("include\n- Rheumatic fever\n- Old age\n- Endocarditis, an infection of "
+                                           "the heart lining")
+    assert "include - Rheumatic fever - Old age" in body["source_text"]
+    assert [p["heading"] for p in body["passages"]][0] == "Overview: How the Heart Valves Work"
+    seed = nih_like_client.get("/api/v1/articles/mr-answer-5").get_json()
+    assert seed["repairs"] == [] and seed["source_text"] is None
