@@ -1,5 +1,5 @@
 """The OpenAPI 3.1 document of /api/v1, generated from the pydantic models in
-`search_app/api/schemas.py` (the models that validate the requests), served at
+`search_app/api/params.py` (the models that validate the requests), served at
 /openapi.json, and the same document as a readable page at /api/docs.
 
 Query and path parameters are the properties of the request models: a
@@ -18,6 +18,7 @@ from flask import Blueprint, current_app, render_template, request
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from search_app.api import params
 from search_app.api import schemas as s
 from search_app.api.docs_page import code_pieces, docs_view
 from search_app.config import DEFAULT_RATE_LIMIT, Config
@@ -60,7 +61,7 @@ otherwise the server makes one. Every response carries one.
 
 CORS: browsers on the origins listed in `HEARTSEARCH_CORS_ORIGINS` may call the API.
 
-Filters: `author`, `source` and `article` on a search are applied to the top {s.FILTER_CANDIDATES} results \
+Filters: `author`, `source` and `article` on a search are applied to the top {params.FILTER_CANDIDATES} results \
 of the unfiltered search; `total` then counts the matches among those.
 
 Ids: passage ids belong to one index generation (every response names its `generation`); a new generation \
@@ -110,7 +111,7 @@ ERROR_RESPONSES = {
 
 
 def operations(config: Config) -> list[Operation]:
-    search_params = s.search_params_model(config)
+    search_params = params.search_params_model(config)
     search_doc = ("Passages that answer the question, best first, each with its article, attribution, score "
                   "and the sentence that matched, and the index generation and time taken. By default one "
                   "result per article.")
@@ -124,15 +125,15 @@ def operations(config: Config) -> list[Operation]:
                   example="/api/v1/search", example_body={"q": "leaky heart valve", "k": 5, "source": "Kidney"}),
         Operation("get", "/api/v1/passages/{passage_id}", "getPassage", "One passage",
                   "A passage with its article, attribution and sentences.", s.PassageDetail, "The passage.",
-                  (404, 429, 503), path_params=s.PassagePath, tag="articles", example="/api/v1/passages/1"),
+                  (404, 429, 503), path_params=params.PassagePath, tag="articles", example="/api/v1/passages/1"),
         Operation("get", "/api/v1/articles", "listArticles", "List articles",
                   "Every article in the live index, ordered by id, a page at a time, optionally filtered by "
                   "author or source.", s.ArticleList, "A page of articles.", (400, 429, 503),
-                  query=s.ArticleListParams, tag="articles",
+                  query=params.ArticleListParams, tag="articles",
                   example="/api/v1/articles?" + urlencode({"limit": 5, "source": "Kidney"})),
         Operation("get", "/api/v1/articles/{article_id}", "getArticle", "One article",
                   "An article with its attribution and all its passages.", s.ArticleDetail, "The article.",
-                  (404, 429, 503), path_params=s.ArticlePath, tag="articles",
+                  (404, 429, 503), path_params=params.ArticlePath, tag="articles",
                   example="/api/v1/articles/mr-answer-2"),
         Operation("get", "/api/v1/health", "health", "Liveness",
                   "The process is up and answering. Never rate limited.", s.Health, "Alive.", (),

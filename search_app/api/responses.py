@@ -9,8 +9,8 @@ from indexer.index import Generation, PassageRecord
 from indexer.models import Article
 from search_app.api import schemas as s
 from search_app.api.urgent_schema import EmergencyNumber, Urgent
-from search_app.search.hits import Hit
-from search_app.search.hits import Also
+from search_app.search.hits import Also, Hit
+from search_app.search.match_quality import any_good, is_good, no_good_match_similarity
 from search_app.search.results import attribution_label, attribution_of
 from search_app.search.titles import display_title
 from search_app.search.searcher import SearchResult
@@ -53,12 +53,13 @@ def _also(also: Also, pages: dict) -> s.AlsoAnswer:
                         similarity=None if also.similarity is None else round(also.similarity, 6))
 
 
-def search_hit(hit: Hit, pages: dict) -> s.SearchHit:
+def search_hit(hit: Hit, pages: dict, threshold: float) -> s.SearchHit:
     p = hit.passage
     fields = _fields_of_passage(p, pages)
     return s.SearchHit(
         rank=hit.rank, score=round(hit.score, 6),
         similarity=None if hit.similarity is None else round(hit.similarity, 6),
+        good_match=is_good(hit, threshold),
         text=p.text, passage=s.PassageRef(id=p.id, position=p.position, of=p.passage_count, heading=p.heading),
         matched_sentence=None if hit.matched_sentence is None else s.MatchedSentence(
             index=hit.matched_sentence, text=p.sentences[hit.matched_sentence]),
@@ -79,6 +80,7 @@ def urgent(query: str) -> Urgent | None:
 
 def search_response(result: SearchResult, k: int, offset: int, next_offset: int | None) -> dict:
     f, pages = result.filters, _pages(result.generation)
+    threshold = no_good_match_similarity(result.generation)
     return s.SearchResponse(
         query=result.query, urgent=urgent(result.query), mode=result.mode, k=k, offset=offset,
         total=result.total, next_offset=next_offset,
@@ -86,7 +88,8 @@ def search_response(result: SearchResult, k: int, offset: int, next_offset: int 
         interpreted_as=s.InterpretedAs(corrections=dict(result.plan.corrections),
                                        expansions=list(result.plan.expansions)),
         generation=result.generation.name, took_ms=round(result.took_ms, 2),
-        results=[search_hit(h, pages) for h in result.hits]).model_dump()
+        no_good_match=not any_good(result.hits, result.generation),
+        results=[search_hit(h, pages, threshold) for h in result.hits]).model_dump()
 
 
 def passage_detail(p: PassageRecord, generation: Generation, disclaimer: str | None) -> dict:

@@ -19,7 +19,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from search_app.api.errors import INDEX_UNAVAILABLE_MESSAGE, api_error
 from search_app.api import responses
 from search_app.api.responses import article_detail, article_list, passage_detail, search_response
-from search_app.api.schemas import (MAX_LIST_OFFSET, MAX_OFFSET, MAX_PASSAGE_ID, ArticleListParams,
+from search_app.api.params import (MAX_LIST_OFFSET, MAX_OFFSET, MAX_PASSAGE_ID, ArticleListParams,
                                     search_params_model, validate)
 from search_app.search.hits import Filters, contains
 from search_app.search.query import InputError

@@ -29,11 +29,15 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m search_app.evaluation",
         description="Run a query set (JSON Lines: {\"query\": ..., \"relevant\": [ids]}) against the index and "
                     "print MRR@10, nDCG@10, Recall@10 and Recall@50 per retrieval mode, for the whole set and "
-                    "its tuning and held-out halves.")
-    parser.add_argument("--index-dir", type=_path, default=None,
-                        help="index folder (default: $HEARTSEARCH_INDEX_DIR or data/index)")
+                    "its tuning and held-out halves; then the topic-fold protocol: cross-validated MRR@10, "
+                    "topic-level MRR@10, the glossary and need cues per held-out fold.")
+    parser.add_argument("--index-dir", type=_path, action="append", default=None,
+                        help="index folder (default: $HEARTSEARCH_INDEX_DIR or data/index); give it once per "
+                             "model to compare several indexes")
     parser.add_argument("--queries", default=str(DEFAULT_QUERIES), help=f"query set (default: {DEFAULT_QUERIES})")
     parser.add_argument("--modes", default="dense,lexical,hybrid,default", help="comma-separated modes")
+    parser.add_argument("--folds", type=int, default=5,
+                        help="topic folds for the honest protocol (default 5; 0: the dev-all table only)")
     parser.add_argument("--out", default=None, metavar="FILE", help="write per-query ranks (JSON Lines) to FILE")
     return parser
 
@@ -41,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run(argv: list[str] | None = None) -> int:
     from search_app.evaluation.cli import main
     args = build_parser().parse_args(argv)
-    args.index_dir_resolved = args.index_dir or index_dir_from_env()
+    args.index_dir_resolved = args.index_dir or [index_dir_from_env()]
     return main(args)
 
 

@@ -122,14 +122,18 @@ def format_table(title: str, queries: Sequence[EvalQuery], results: dict,
     return "\n".join(lines)
 
 
-def write_per_query(path: Path, queries: Sequence[EvalQuery], results: dict) -> None:
-    """One JSON line per query: the first relevant rank in each mode and the
-    top 3 of the run scored (`representatives`)."""
+def write_per_query(path: Path, queries: Sequence[EvalQuery], results: dict,
+                    fold_of: dict[str, int] | None = None) -> None:
+    """One JSON line per query: its half (and topic fold, when given), the
+    first relevant rank in each mode and the top 3 of the run scored
+    (`representatives`)."""
     halves = split_halves(queries)
     part_of = {q.qid: part for part, members in halves.items() for q in members}
     with open(path, "w", encoding="utf-8") as out:
         for q in queries:
             row = {"qid": q.qid, "part": part_of[q.qid], "query": q.query, "relevant": list(q.relevant)}
+            if fold_of is not None:
+                row["fold"] = fold_of[q.qid]
             for mode, result in results.items():
                 ranked = result["runs"][q.qid]
                 row[mode] = {"first_relevant_rank": first_relevant_rank(ranked, q.relevant),

@@ -44,14 +44,24 @@ def without_overlap(before: Sequence[str], sentences: Sequence[str]) -> tuple[st
 
 def in_order(passages: Iterable[PassageRecord], shown_id: int | None = None) -> list[Reading]:
     """`passages` of one article in order, each without what repeats the one
-    before; the one with id `shown_id` marked (its text is compared with
-    the next one's too: the reader has just read it)."""
+    before; the one with id `shown_id` marked. The reader has just read the
+    shown passage whole, above the list: the next passage drops what repeats
+    its end, and the one before it what repeats its start."""
+    ordered = sorted(passages, key=lambda r: r.position)
     readings, before = [], []
-    for p in sorted(passages, key=lambda r: r.position):
-        sentences = sentences_of(p)
-        readings.append(Reading(p.position + 1, without_overlap(before, sentences), p, p.id == shown_id))
-        before = sentences
+    for i, p in enumerate(ordered):
+        sentences = without_overlap(before, sentences_of(p))
+        if i + 1 < len(ordered) and ordered[i + 1].id == shown_id:
+            sentences = without_repeated_end(sentences, sentences_of(ordered[i + 1]))
+        readings.append(Reading(p.position + 1, sentences, p, p.id == shown_id))
+        before = sentences_of(p)
     return readings
+
+
+def without_repeated_end(sentences: Sequence[str], after: Sequence[str]) -> tuple[str, ...]:
+    """`sentences` minus its longest end that `after` starts with."""
+    reversed_kept = without_overlap(list(reversed(after)), list(reversed(sentences)))
+    return tuple(reversed(reversed_kept))
 
 
 def article_text(passages: Iterable[PassageRecord]) -> list[str]:

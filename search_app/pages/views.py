@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 
-from indexer.embedding.registry import DEFAULT_MODEL, UnknownModel, model_spec
 from indexer.index import IndexError_
 from indexer.text import STOP_WORDS, is_web_url, stem, word_spans
 from search_app.pages.more import in_order
@@ -20,6 +19,7 @@ from search_app.pages.question import question_page
 from search_app.search.results import attribution_label, site_of
 from search_app.search.titles import display_title
 from search_app.shared_http import INDEX_RETRY_AFTER, ascii_whole_number, invalid_encoding_field
+from search_app.search.match_quality import any_good, is_good, no_good_match_similarity
 from search_app.search.hits import Also, Hit, matched_sentence
 from search_app.search.query import InputError, normalise_query
 from search_app.search.searcher import SearchResult
@@ -34,11 +34,8 @@ EXAMPLE_QUESTIONS = [
     "can surgery fix a heart valve",
 ]
 
-# A page is "no good match" when no hit on it has a similarity (hit.similarity:
-# cosine of the shown passage to the query) of at least the threshold measured
-# for the model that embedded the answering generation: its registry spec's
-# no_good_match_similarity (indexer/embedding/registry.py; how it was measured:
-# docs/quality.md, "No good match").
+# A page is "no good match" when no hit on it is a good match
+# (search_app/search/match_quality.py).
 
 MAX_PAGE = 50   # deepest page a link may ask for (the API stops at offset 1000)
 
@@ -107,29 +104,21 @@ def _other_passages(result: SearchResult, hits: list[Hit]) -> dict:
     return result.generation.passages(ids) if ids else {}
 
 
-def no_good_match_similarity(result: SearchResult) -> float:
-    try:
-        return model_spec(result.generation.model).no_good_match_similarity
-    except UnknownModel:  # a model handed in by hand (a test's stand-in): the default model's figure
-        return model_spec(DEFAULT_MODEL).no_good_match_similarity
-
-
-def is_good(hit: Hit, threshold: float) -> bool:
-    return hit.similarity is None or hit.similarity >= threshold
-
-
 def also_summary(also: list[Also]) -> str:
-    """The closed <details> line of a result's collapsed answers: who else
-    answers the question ("Also from NHLBI, David H. Adams and 3 unattributed")."""
+    """The closed <details> line of a result's collapsed answers: how many,
+    and who gives them ("2 more answers: from NHLBI and David H. Adams",
+    "3 more answers: 3 unattributed")."""
     named: dict[str, int] = {}
     for a in also:
         name = a.passage.author or a.passage.source or ""
         named[name] = named.get(name, 0) + 1
     unnamed = named.pop("", 0)
-    parts = [f"{name} ({n} answers)" if n > 1 else name for name, n in named.items()]
-    parts += [f"{unnamed} unattributed"] if unnamed else []
-    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    return f"Also from {listed}"
+    parts = [f"{name} ×{n}" if n > 1 else name for name, n in named.items()]
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1] if parts else ""
+    who = [f"from {listed}"] if parts else []
+    who += [f"{unnamed} unattributed"] if unnamed else []
+    count = f"{len(also)} more answer{'s' if len(also) != 1 else ''} to this question"
+    return f"{count}: {'; '.join(who)}"
 
 
 def _also_view(a: Also, pages: dict, query_stems: set[str]) -> dict:
@@ -150,7 +139,7 @@ def _more_view(hit: Hit, others: dict, query_stems: set[str]) -> list[dict]:
 
 def result_views(result: SearchResult, hits: list[Hit]) -> list[dict]:
     query_stems = set(result.plan.highlight_stems)
-    threshold = no_good_match_similarity(result)
+    threshold = no_good_match_similarity(result.generation)
     others = _other_passages(result, hits)
     pages = {p.id: p for p in result.generation.pages()}
     views = []
@@ -224,7 +213,7 @@ def index():
                 context.update(state="results", results=results, first=offset + 1, last=offset + len(results))
                 if page > 1:
                     context["prev_url"] = page_url(query, page - 1)
-                if page < MAX_PAGE and any(is_good(h, no_good_match_similarity(result)) for h in next_page):
+                if page < MAX_PAGE and any_good(next_page, result.generation):
                     context["next_url"] = page_url(query, page + 1)
             if page > 1 and not good:
                 context["first_url"] = page_url(query, 1)

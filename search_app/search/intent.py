@@ -11,7 +11,10 @@ need matches. A query with no clear cue favours nothing.
 """
 from __future__ import annotations
 
+import contextlib
 import re
+from contextvars import ContextVar
+from typing import Iterable, Iterator
 
 # need -> cue patterns in a reader's query (lower-cased)
 QUERY_CUES: dict[str, str] = {
@@ -47,9 +50,28 @@ _QUERY = {need: re.compile(p) for need, p in QUERY_CUES.items()}
 _TITLE = {need: re.compile(p, re.IGNORECASE) for need, p in TITLE_CUES.items()}
 
 
+# The evaluation's hook (search_app/evaluation/components.py): which needs'
+# query cue lists are read; None, the default, is all of them.
+_CUE_LISTS: ContextVar[frozenset[str] | None] = ContextVar("cue_lists", default=None)
+
+
+@contextlib.contextmanager
+def only_cue_lists(needs: Iterable[str]) -> Iterator[None]:
+    """Read queries with these needs' cue lists alone, inside the block, so
+    the evaluation can judge each list by turning it off; nothing else
+    changes (title cues, the searcher, other threads)."""
+    token = _CUE_LISTS.set(frozenset(needs))
+    try:
+        yield
+    finally:
+        _CUE_LISTS.reset(token)
+
+
 def query_needs(query: str) -> set[str]:
     text = query.lower()
-    return {need for need, pattern in _QUERY.items() if pattern.search(text)}
+    enabled = _CUE_LISTS.get()
+    return {need for need, pattern in _QUERY.items()
+            if (enabled is None or need in enabled) and pattern.search(text)}
 
 
 def title_need(title: str) -> str | None:

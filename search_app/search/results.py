@@ -25,7 +25,7 @@ from indexer.text import is_web_url
 from search_app.search.titles import display_title
 
 UNATTRIBUTED = "Unattributed"
-_NOUN = {"answer": "answer", "teaser": "summary"}  # what an unattributed text is called, by kind
+_NOUN = {"answer": "answer", "teaser": "summary of a related article"}  # what an unattributed text is, by kind
 
 
 @dataclass(frozen=True)

@@ -89,7 +89,7 @@ def test_nih_copies_of_one_question_are_one_result_with_also_from(combined_clien
     assert {a["source"] for a in symptoms[0]["also"]} | {symptoms[0]["source"]} >= {
         "National Heart, Lung, and Blood Institute (NHLBI)"}
     html = combined_client.get("/", query_string={"q": "heart attack symptoms"}).get_data(as_text=True)
-    assert '<details class="also">' in html and "Also from " in html
+    assert '<details class="also">' in html and "more answers to this question: from " in html
 
 
 def test_paging_and_total_count_questions(combined_client):
@@ -111,7 +111,7 @@ def test_paging_and_total_count_questions(combined_client):
 
 def test_results_link_to_every_answer_of_their_question(combined_client):
     html = combined_client.get("/", query_string={"q": "what is mitral regurgitation"}).get_data(as_text=True)
-    link = re.search(r'<a href="(/questions/[^"]+)">All (\d+) answers to this question</a>', html)
+    link = re.search(r'<a href="(/questions/[^"]+)">All (\d+) answers to this question side by side</a>', html)
     assert link and int(link.group(2)) == 6
     question = combined_client.get(link.group(1))
     assert question.status_code == 200

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from indexer.index import IndexStore
 from search_app import create_app
-from search_app.api import schemas
+from search_app.api import params, schemas
 from search_app.config import Config
 from search_app.api.openapi import build_spec
 
@@ -516,7 +516,7 @@ def test_openapi_parameters_are_the_validating_models(app, client):
     spec = client.get("/openapi.json").get_json()
     search = spec["paths"]["/api/v1/search"]
     names = [p["name"] for p in search["get"]["parameters"] if "name" in p]
-    model = schemas.search_params_model(app.config["HEARTSEARCH"])
+    model = params.search_params_model(app.config["HEARTSEARCH"])
     assert names == list(model.model_fields)
     assert search["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"] == \
         "#/components/schemas/SearchParams"
@@ -526,7 +526,7 @@ def test_openapi_parameters_are_the_validating_models(app, client):
     k = next(p for p in search["get"]["parameters"] if p.get("name") == "k")
     assert (k["schema"]["minimum"], k["schema"]["maximum"], k["schema"]["default"]) == (1, 50, 10)
     listing = [p["name"] for p in spec["paths"]["/api/v1/articles"]["get"]["parameters"] if "name" in p]
-    assert listing == list(schemas.ArticleListParams.model_fields)
+    assert listing == list(params.ArticleListParams.model_fields)
 
 
 def test_openapi_follows_the_configuration(make_app):

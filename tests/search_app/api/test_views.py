@@ -163,3 +163,16 @@ def test_405_on_a_page_route_says_what_is_allowed(client):
     assert response.status_code == 405
     assert {"GET", "HEAD"} <= {m.strip() for m in response.headers.get("Allow", "").split(",")}, \
         dict(response.headers)
+
+
+def test_the_api_says_when_nothing_is_a_good_match_as_the_page_does(client):
+    for query in ("how do I bake sourdough bread", "best football team"):
+        body = client.get("/api/v1/search", query_string={"q": query}).get_json()
+        page = client.get("/", query_string={"q": query}).get_data(as_text=True)
+        assert "No good match for" in page
+        assert body["no_good_match"] is True and body["results"], query  # shown to clients, flagged
+        assert not any(hit["good_match"] for hit in body["results"])
+    body = client.get("/api/v1/search", query_string={"q": "leaky heart valve"}).get_json()
+    assert body["no_good_match"] is False and body["results"][0]["good_match"] is True
+    lexical = client.get("/api/v1/search", query_string={"q": "mitral", "mode": "lexical"}).get_json()
+    assert lexical["no_good_match"] is False and all(hit["good_match"] for hit in lexical["results"])

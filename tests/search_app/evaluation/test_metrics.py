@@ -66,6 +66,9 @@ def test_per_query_file(tmp_path):
     assert rows[1]["dense"]["first_relevant_rank"] == 2
     assert rows[2]["dense"]["first_relevant_rank"] is None
     assert rows[0]["part"] == "tune" and rows[1]["part"] == "held-out"
+    assert "fold" not in rows[0]
+    write_per_query(out, QUERIES, results, {"q1": 0, "q2": 1, "q3": 0})
+    assert [json.loads(line)["fold"] for line in out.read_text().splitlines()] == [0, 1, 0]
 
 
 def test_a_collapsed_relevant_article_counts_at_its_groups_rank():

@@ -27,10 +27,18 @@ def test_passages_in_order_with_the_shown_one_marked_at_its_place():
     readings = in_order([p2, p0, p1], shown_id=11)
     assert [r.position for r in readings] == [1, 2, 3]
     assert [r.shown for r in readings] == [False, True, False]
-    assert [r.sentences for r in readings] == [("A.", "B."), ("C.",), ("D.",)]
+    # B. ends the first passage and starts the shown one: read once, above.
+    assert [r.sentences for r in readings] == [("A.",), ("C.",), ("D.",)]
     assert article_text([p1, p2, p0]) == ["A.", "B.", "C.", "D."]
 
 
 def test_a_passage_saying_nothing_new_is_kept_at_its_place():
     readings = in_order([_passage(1, 0, ["A.", "B."]), _passage(2, 1, ["B."])])
     assert readings[1].repeats_only and readings[1].position == 2
+
+
+def test_the_passage_before_the_shown_one_drops_what_the_shown_one_repeats():
+    first = _passage(10, 0, ["A.", "B.", "C."])
+    shown = _passage(11, 1, ["C.", "D."])
+    readings = in_order([first, shown], shown_id=shown.id)
+    assert readings[0].sentences == ("A.", "B.") and readings[1].shown

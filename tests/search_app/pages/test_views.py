@@ -239,8 +239,8 @@ def test_the_answers_of_one_page_are_one_result_with_the_others_by_byline(client
     assert titles.count("What is mitral regurgitation (MR)?") == 1, titles
     first = results[0]
     assert first.count('<p class="byline">') == 6  # the best answer's and the five others', expandable
-    assert '<details class="also">' in first and "Also from Douglas E. Severance and 4 unattributed" in first
-    assert '<a href="/questions/mr-answer-5">All 6 answers to this question</a>' in first
+    assert '<details class="also">' in first and "5 more answers to this question: from Douglas E. Severance; 4 unattributed" in first
+    assert '<a href="/questions/mr-answer-5">All 6 answers to this question side by side</a>' in first
 
 
 def test_more_from_this_article_numbers_every_passage_and_marks_the_shown_one(client):

@@ -24,7 +24,7 @@ def test_neither_says_so_with_the_page_and_the_site_when_recorded():
     assert attribution_of(None, None, None, kind="answer", page_title="What is (are) Angina ?").text == \
         "Unattributed answer on ‘What is Angina?’"
     assert attribution_of(None, None, None, kind="teaser", page_title="Q?", url="https://www.example.org/x").text == \
-        "Unattributed summary on ‘Q?’ at example.org"
+        "Unattributed summary of a related article on ‘Q?’ at example.org"
     assert attribution_of(None, None, None).text == "Unattributed article"
     assert attribution_of(None, "MD", None).text == "Unattributed article"  # credentials need a name
 
