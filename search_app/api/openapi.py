@@ -98,6 +98,8 @@ ERROR_RESPONSES = {
     404: ("NotFound", "No such passage, article or address (`not_found`)."),
     405: ("MethodNotAllowed", "This address does not take that method (`method_not_allowed`); `Allow` lists "
                               "the methods it takes."),
+    408: ("RequestTimeout", "The request body did not arrive within the server's body timeout "
+                            "(`request_timeout`); the connection is closed."),
     413: ("PayloadTooLarge", "The request body is too large (`body_too_large`)."),
     415: ("UnsupportedMediaType", "The body is not sent as `application/json` (`unsupported_media_type`)."),
     429: ("TooManyRequests", "Too many requests from this address (`rate_limited`); retry after `Retry-After` "
@@ -121,7 +123,7 @@ def operations(config: Config) -> list[Operation]:
                   example="/api/v1/search?" + urlencode({"q": "leaky heart valve", "k": 5})),
         Operation("post", "/api/v1/search", "searchPost", "Search (JSON body)",
                   search_doc + " The parameters come as a JSON object, checked strictly (`\"k\": 5`, not `\"5\"`).",
-                  s.SearchResponse, "The results.", (400, 413, 415, 429, 503), body=search_params,
+                  s.SearchResponse, "The results.", (400, 408, 413, 415, 429, 503), body=search_params,
                   example="/api/v1/search", example_body={"q": "leaky heart valve", "k": 5, "source": "Kidney"}),
         Operation("get", "/api/v1/passages/{passage_id}", "getPassage", "One passage",
                   "A passage with its article, attribution and sentences.", s.PassageDetail, "The passage.",

@@ -40,6 +40,7 @@ def test_every_response_field_is_listed(spec, model):
     rows = response_fields(spec["components"]["schemas"], model.__name__)
     assert [r["name"] for r in rows] == model_paths(model)
     assert all(r["type"] for r in rows)
+    assert [r["name"] for r in rows if not r["description"]] == []  # every field says what it means
 
 
 def test_nested_fields_say_what_they_are(spec):

@@ -111,3 +111,9 @@ def test_search_responses_declare_the_urgent_notice(spec):
     urgent = spec["components"]["schemas"]["Urgent"]
     assert set(urgent["properties"]) == {"level", "title", "message", "numbers", "conditions"}
     assert set(spec["components"]["schemas"]["EmergencyNumber"]["properties"]) == {"number", "region"}
+
+
+def test_the_json_search_declares_the_408_a_slow_body_gets(spec):
+    response = resolve(spec, spec["paths"]["/api/v1/search"]["post"]["responses"]["408"]["$ref"])
+    assert response["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorResponse")
+    assert "request_timeout" in response["description"]
