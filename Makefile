@@ -119,13 +119,19 @@ test-fast: install
 # MODEL=all-MiniLM-L6-v2 (fp32) or all-MiniLM-L6-v2-onnx-int8 (indexer.embedding.MODELS):
 # that model, in its own index folder (and embedding cache) data/medquad-index-MODEL.
 # Without MODEL, data/medquad-index keeps the model it has (a new one: int8).
+# Several models, space-separated (MODEL="all-MiniLM-L6-v2-onnx-int8 all-MiniLM-L6-v2"):
+# each is built in its own folder and the tables end with the models side by side.
+# Each index gets the dev-all table and the topic-fold protocol (docs/quality.md,
+# "Honest protocol: topic folds"); EVAL_ARGS=--folds=0 prints the dev-all table only.
 MODEL ?=
-EVAL_INDEX := data/medquad-index$(if $(MODEL),-$(MODEL))
+EVAL_ARGS ?=
+EVAL_INDEXES := $(if $(strip $(MODEL)),$(foreach m,$(MODEL),data/medquad-index-$(m)),data/medquad-index)
+EVAL_OUT := data/eval-ranks$(if $(filter 1,$(words $(MODEL))),-$(strip $(MODEL))).jsonl
 eval: install
 	@if [ ! -f $(MEDQUAD) ] || [ ! -f $(DEV_QUERIES) ]; then \
 		echo "make eval needs $(MEDQUAD) and $(DEV_QUERIES); not found, nothing to do"; exit 0; fi; \
-	$(PY) -m indexer build $(MEDQUAD) --index-dir $(EVAL_INDEX) $(if $(MODEL),--model $(MODEL)) && \
-	$(PY) -m search_app.evaluation --index-dir $(EVAL_INDEX) --queries $(DEV_QUERIES) --out data/eval-ranks$(if $(MODEL),-$(MODEL)).jsonl
+	$(if $(strip $(MODEL)),$(foreach m,$(MODEL),$(PY) -m indexer build $(MEDQUAD) --index-dir data/medquad-index-$(m) --model $(m) && ),$(PY) -m indexer build $(MEDQUAD) --index-dir data/medquad-index && ) \
+	$(PY) -m search_app.evaluation $(foreach d,$(EVAL_INDEXES),--index-dir $(d)) --queries $(DEV_QUERIES) --out $(EVAL_OUT) $(EVAL_ARGS)
 
 # Reliability and security (docs/reliability.md): load while publishing, crashes,
 # full disk, hostile input, fuzzing. Prints a scorecard; `make test` runs the quick part.

@@ -45,7 +45,7 @@ class Bench:
         self.searcher, self.generation = searcher, generation
         self.embedder = CachedEmbedder(embedder)
         # the per-generation look-ups the search itself uses (need, family, question)
-        self.helpers = searcher._helpers(generation)
+        self.helpers = searcher.lookups(generation)
         self.article_ids = generation.article_ids
 
     @classmethod

@@ -138,6 +138,12 @@ class Searcher:
         question page and the evaluation read it)."""
         return self._helpers(generation).questions
 
+    def lookups(self, generation: Generation) -> _GenerationHelpers:
+        """The per-generation look-ups a search ranks with (needs, topic
+        families, questions), for the evaluation's grid, which ranks through
+        them without choosing passages to show."""
+        return self._helpers(generation)
+
 
 class LiveSearcher:
     """A Searcher over a LiveIndex: each search takes the live generation
