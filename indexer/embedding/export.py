@@ -6,12 +6,14 @@ registry's (registry.py: a spec's `weights`, `module`, `precision`,
 (all-MiniLM-L6-v2). `ensure_export(variant)` returns a folder holding `model.onnx` (the BERT
 encoder: input_ids, attention_mask, token_type_ids -> last_hidden_state;
 pooling and normalisation are done by `OnnxEmbedder`), the tokenizer and
-the pooling configuration it needs, and `manifest.json`. Variants:
+the pooling configuration it needs, and `manifest.json`. An MPNet encoder
+(all-mpnet-base-v2) has no token_type_ids input (`model_inputs`). Variants:
 
   fp32  `torch.onnx.export` (TorchScript exporter, opset 17, dynamic batch
         and sequence axes) of the model in the spec's package;
   int8  the fp32 export with its weights dynamically quantised to int8
-        (`onnxruntime.quantization.quantize_dynamic`, QUANT_OPTIONS).
+        (quantize.py: `onnxruntime.quantization.quantize_dynamic`, the
+        weights' options).
 
 Where: `$HEARTSEARCH_MODEL_CACHE`, else `data/models/` in the project (one
 cache for every index folder: the export depends only on the model, not on
@@ -27,7 +29,9 @@ exports in the cache are serialised by a lock file, so readers never see a
 half-written export and two processes never both export. No network: the
 model comes from the installed package (HF_HUB_OFFLINE=1 is set).
 
-Command line: `python -m indexer.embedding.export [fp32|int8 ...] [--cache DIR]`.
+Command line: `python -m indexer.embedding.export [fp32|int8 ...] [--weights NAME] [--cache DIR]`;
+`--sources` only makes every registered model's source folder ready (a split
+zip reassembled and verified: split_zip.py), as `make install` does.
 """
 from __future__ import annotations
 
@@ -46,7 +50,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from indexer.settings import MODEL_CACHE
-from indexer.embedding.registry import DEFAULT_MODEL, ModelSpec, model_spec, onnx_precisions, onnx_spec
+from indexer.embedding.quantize import QUANT_OPTIONS, quant_options, quantize_int8
+from indexer.embedding.registry import DEFAULT_MODEL, SPECS, ModelSpec, model_spec, onnx_precisions, onnx_spec
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +60,9 @@ FORMAT_VERSION = 1
 OPSET = 17
 VARIANTS = onnx_precisions()
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
+# Encoders that take no token_type_ids (their config.json "model_type").
+NO_TOKEN_TYPES = ("mpnet",)
 OUTPUT_NAME = "last_hidden_state"
-# Chosen by measurement (`python -m benchmarks.bench_model --quant-options`):
-# per-channel weights, quantising the MatMuls only, keep int8 vectors
-# closest to the torch ones (best mean and worst case); per-tensor weights
-# and reduce_range lose much more. The price is a larger file, since the
-# word-embedding table stays fp32 (figures: docs/performance.md, "int8
-# quantisation options").
-QUANT_OPTIONS = {"per_channel": True, "reduce_range": False, "matmul_only": True}
 # Files of the source model that decide the export; a change to any redoes it.
 SOURCE_FILES = ("config.json", "model.safetensors", "tokenizer.json", "sentence_bert_config.json",
                 "1_Pooling/config.json")
@@ -122,7 +122,7 @@ def expected_identity(variant: str, source: Path, weights: str | None = None) ->
                 "opset": OPSET,
                 "source_files": source_fingerprint(source)}
     if variant == "int8":
-        identity["quantization"] = dict(QUANT_OPTIONS, weight_type="QInt8")
+        identity["quantization"] = dict(quant_options(weights or MODEL_NAME), weight_type="QInt8")
     return identity
 
 
@@ -190,7 +190,8 @@ def _ensure_locked(variant: str, cache_dir: Path, source: Path, weights: str | N
     started = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=cache_dir))
     try:
-        extra = _export_fp32(source, tmp) if fp32 is None else _quantize_int8(fp32, tmp)
+        extra = _export_fp32(source, tmp) if fp32 is None else \
+            _quantize_int8(fp32, tmp, quant_options(weights or MODEL_NAME))
         for name in COPIED_FILES:
             (tmp / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source / name, tmp / name)
@@ -241,6 +242,13 @@ def _versions() -> dict[str, str]:
     return versions
 
 
+def model_inputs(source: Path) -> tuple[str, ...]:
+    """The encoder's input names: BERT's three, or two for a model type
+    that has no token types (the ONNX graph then has no such input)."""
+    model_type = json.loads((source / "config.json").read_text()).get("model_type")
+    return INPUT_NAMES[:2] if model_type in NO_TOKEN_TYPES else INPUT_NAMES
+
+
 def _sample_inputs():
     """Two padded rows of different lengths, for tracing and the self-check."""
     import torch
@@ -262,13 +270,16 @@ def _export_fp32(source: Path, folder: Path) -> dict:
     hf_logging.set_verbosity_error()  # the load report lists the unused pooler weights
     try:
         # Eager attention and no pooler: the plainest graph to trace.
+        # safetensors only: never unpickle weights.
         model = AutoModel.from_pretrained(str(source), attn_implementation="eager",
-                                          add_pooling_layer=False).eval()
+                                          add_pooling_layer=False, use_safetensors=True).eval()
     finally:
         hf_logging.set_verbosity(verbosity)
 
+    names = model_inputs(source)
+
     class Encoder(torch.nn.Module):
-        """BertModel with the attention mask made here, as an additive 4-D
+        """The encoder with the attention mask made here, as an additive 4-D
         bias: transformers' own mask builder branches on tensor values,
         which tracing would freeze."""
 
@@ -276,32 +287,32 @@ def _export_fp32(source: Path, folder: Path) -> dict:
             super().__init__()
             self.bert = bert
 
-        def forward(self, input_ids, attention_mask, token_type_ids):
+        def forward(self, input_ids, attention_mask, token_type_ids=None):
             bias = (1.0 - attention_mask[:, None, None, :].to(torch.float32)) \
                 * torch.finfo(torch.float32).min
-            return self.bert(input_ids=input_ids, attention_mask=bias,
-                             token_type_ids=token_type_ids).last_hidden_state
+            extra = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
+            return self.bert(input_ids=input_ids, attention_mask=bias, **extra).last_hidden_state
 
     encoder = Encoder(model).eval()
-    sample = _sample_inputs()
+    sample = _sample_inputs()[:len(names)]
     # Check on inputs other than the traced ones: a shape baked into the graph shows here.
     check_ids = torch.randint(1000, 20000, (3, 23), generator=torch.Generator().manual_seed(0))
     check_ids[:, 0] = 101
     check_mask = torch.ones_like(check_ids)
     check_mask[1, 9:] = 0
-    check = (check_ids, check_mask, torch.zeros_like(check_ids))
+    check = (check_ids, check_mask, torch.zeros_like(check_ids))[:len(names)]
     with torch.no_grad():
         reference = encoder(*check).numpy()
     path = folder / "model.onnx"
-    axes = {name: {0: "batch", 1: "sequence"} for name in (*INPUT_NAMES, OUTPUT_NAME)}
+    axes = {name: {0: "batch", 1: "sequence"} for name in (*names, OUTPUT_NAME)}
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notices
-        torch.onnx.export(encoder, sample, str(path), input_names=list(INPUT_NAMES),
+        torch.onnx.export(encoder, sample, str(path), input_names=list(names),
                           output_names=[OUTPUT_NAME], dynamic_axes=axes, opset_version=OPSET,
                           do_constant_folding=True, dynamo=False)
     import onnx
     onnx.checker.check_model(str(path))
-    output = _run(path, {n: t.numpy() for n, t in zip(INPUT_NAMES, check)})
+    output = _run(path, {n: t.numpy() for n, t in zip(names, check)})
     mask = check_mask.numpy()[..., None].astype(bool)
     diff = float(np.abs((output - reference) * mask).max())
     if not diff < EXPORT_TOLERANCE:
@@ -318,14 +329,7 @@ def _run(path: Path, feed: dict):
 
 
 def _quantize_int8(fp32_dir: Path, folder: Path, options: dict | None = None) -> dict:
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-    options = dict(QUANT_OPTIONS if options is None else options)
-    extra = {"op_types_to_quantize": ["MatMul"]} if options.get("matmul_only") else {}
-    quantize_dynamic(str(fp32_dir / "model.onnx"), str(folder / "model.onnx"),
-                     weight_type=QuantType.QInt8, per_channel=options["per_channel"],
-                     reduce_range=options["reduce_range"], **extra)
-    for leftover in folder.glob("*-inferred.onnx"):  # older onnxruntime leaves this behind
-        leftover.unlink()
+    quantize_int8(fp32_dir / "model.onnx", folder / "model.onnx", QUANT_OPTIONS if options is None else options)
     return {}
 
 
@@ -348,16 +352,24 @@ def main(argv: list[str] | None = None) -> int:
                                      description=f"Export {MODEL_NAME} to ONNX (cached).")
     parser.add_argument("variants", nargs="*", metavar="VARIANT",
                         help=f"{' or '.join(VARIANTS)} (default: all)")
+    parser.add_argument("--weights", default=None, metavar="NAME",
+                        help=f"whose weights (default: {MODEL_NAME})")
     parser.add_argument("--cache", type=Path, default=None,
                         help="cache folder (default: $HEARTSEARCH_MODEL_CACHE or data/models)")
+    parser.add_argument("--sources", action="store_true",
+                        help="only make every model's source folder ready (reassemble split zips), no export")
     args = parser.parse_args(argv)
+    if args.sources:
+        for weights in dict.fromkeys(spec.weights for spec in SPECS):
+            print(source_model_dir(weights))
+        return 0
     unknown = [v for v in args.variants if v not in VARIANTS]
     if unknown:
         parser.error(f"unknown variant {unknown[0]!r} (choose from {', '.join(VARIANTS)})")
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     log.setLevel(logging.INFO)
     for variant in args.variants or VARIANTS:
-        print(ensure_export(variant, args.cache))
+        print(ensure_export(variant, args.cache, weights=args.weights))
     return 0
 
 

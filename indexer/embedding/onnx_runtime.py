@@ -24,6 +24,16 @@ from indexer.embedding.base import CountingEmbedder, model_threads
 from indexer.embedding.registry import onnx_spec
 
 
+def _pad_id(tokenizer) -> int:
+    """The id the tokenizer pads with (MPNet: `<pad>`, 1; BERT: `[PAD]`,
+    0). The mask makes padding irrelevant to attention, but MPNet derives
+    position ids from which ids are padding, so it must be the real one."""
+    padding = tokenizer.padding
+    if padding and padding.get("pad_id") is not None:
+        return int(padding["pad_id"])
+    return int(tokenizer.token_to_id("[PAD]") or 0)
+
+
 class OnnxEmbedder(CountingEmbedder):
     """The ONNX export of `variant` ("fp32" or "int8", the spec's
     precision), named as the registry names that model.
@@ -71,12 +81,12 @@ class OnnxEmbedder(CountingEmbedder):
 
         tokenizer_file = str(self.folder / "tokenizer.json")
         self._tokenizer = Tokenizer.from_file(tokenizer_file)
+        self._pad_id = _pad_id(self._tokenizer)  # read before no_padding() forgets it
         self._tokenizer.enable_truncation(max_length=self.max_tokens)
         self._tokenizer.no_padding()  # padded here, per batch
         self._counter = Tokenizer.from_file(tokenizer_file)  # untruncated, for count_tokens
         self._counter.no_truncation()
         self._counter.no_padding()
-        self._pad_id = int(self._tokenizer.token_to_id("[PAD]") or 0)
 
         self.threads = int(threads or model_threads())
         options = ort.SessionOptions()

