@@ -295,9 +295,13 @@ def cmd_add(args, store: IndexStore) -> int:
     corpus = _load(args)
     if _strict_refusal(args, corpus):
         return EXIT_INPUT_ERRORS
+    for path in (p for p in corpus.empty_sources if p.exists()):  # an empty folder: said, as build says it
+        print(f"error: {path}: no article file here (an empty, unmounted or unreadable folder?)", file=sys.stderr)
+    if corpus.empty_sources and not corpus.articles and not corpus.pages and not corpus.errors:
+        return EXIT_USAGE  # nothing to add, and nothing wrong with a file either
     with editing(store, args.wait) as (live, _):
         _publish(args, store, live, addition(corpus, live))
-    return EXIT_INPUT_ERRORS if corpus.errors else EXIT_OK
+    return EXIT_INPUT_ERRORS if corpus.errors or corpus.empty_sources else EXIT_OK
 
 
 def cmd_remove(args, store: IndexStore) -> int:

@@ -182,3 +182,12 @@ def test_an_index_of_the_old_format_is_refused_clearly_and_rebuilt_by_build(writ
     rebuilt = run("build", str(PROJECT_ROOT / "corpus"), index_dir=writable_index)
     assert "building a complete new generation" in rebuilt.stderr and "10 added" in rebuilt.stdout
     assert "articles:    10" in run("status", index_dir=writable_index).stdout
+
+
+def test_add_of_an_empty_folder_says_so_and_publishes_nothing(writable_index, tmp_path):
+    before = (writable_index / "CURRENT").read_text()
+    empty = tmp_path / "new-articles"
+    empty.mkdir()
+    proc = run("add", str(empty), index_dir=writable_index, check=False)
+    assert proc.returncode == 2 and f"{empty}: no article file here" in proc.stderr
+    assert (writable_index / "CURRENT").read_text() == before
