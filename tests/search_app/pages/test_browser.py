@@ -13,8 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.browser import (DESKTOP, PHONE, Watch, launched_chromium, no_horizontal_scroll, require_browser,
-                           screenshot)
+from tests.browser import DESKTOP, PHONE, Watch, no_horizontal_scroll, require_browser, screenshot
 from tests.servers import running_server
 
 require_browser()
@@ -36,18 +35,6 @@ HOSTILE = Article(
     url="https://example.org/\"><script>alert(11)</script>",
 )
 HOSTILE_QUERY = "<script>alert(12)</script> leaky heart valve <img src=x onerror=alert(13)>"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with launched_chromium() as chromium:
-        yield chromium
-
-
-@pytest.fixture(scope="module")
-def site(seed_index_dir):
-    with running_server(seed_index_dir) as base:
-        yield base
 
 
 @pytest.fixture(scope="module")
