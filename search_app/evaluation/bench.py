@@ -12,7 +12,7 @@ two agree on the shipped settings, so the short cut cannot drift unnoticed.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -75,16 +75,19 @@ class Bench:
         return plan_query(query, settings.query, helpers.speller, glossary, helpers.synonyms)
 
     def groups(self, query: str, mode: str, settings: RankingSettings | None = None, glossary=None,
-               k: int = 10) -> Groups:
+               k: int = 10, needs: Callable[[str, np.ndarray], set[str]] | None = None) -> Groups:
         """The top `k` results' article ids as the grouped search ranks them,
-        with `settings` and `glossary` (None: the searcher's own)."""
+        with `settings` and `glossary` (None: the searcher's own) and the
+        asked needs read by `needs` from the query and its vector (None: the
+        search's own cue lists)."""
         settings = settings or self.settings
         mode = settings.mode if mode == "default" else mode
         plan = self.plan(query, settings, self.glossary if glossary is None else glossary)
         texts = [plan.corrected] + ([plan.dense_text] if plan.dense_text != plan.corrected else [])
         vectors = self.embedder.encode(texts) if mode != "lexical" else None
         helpers = self.helpers
+        asked = needs(query, vectors[0]) if needs is not None and vectors is not None else None
         ranked, _ = rank(self.generation, plan, vectors, mode, settings, True, helpers.article_need,
-                         helpers.article_family, {})
+                         helpers.article_family, {}, asked)
         ids = self.article_ids
         return [[ids[n] for n in group] for group in collapse(ranked, helpers.questions.key)[:k]]

@@ -16,7 +16,8 @@ from search_app.evaluation.bench import Bench
 from search_app.evaluation.folds import assign_folds
 from search_app.evaluation.metrics import evaluate, format_table, load_queries, split_halves, write_per_query
 from search_app.evaluation.protocol import run_protocol
-from search_app.evaluation.report import components_table, folds_line, picks_table, pieces_table, summary_table
+from search_app.evaluation.report import (ablations_table, components_table, folds_line, needs_table, picks_table,
+                                          pieces_table, summary_table)
 
 DEFAULT_MODES = ("dense", "lexical", "hybrid", "default")
 
@@ -52,6 +53,8 @@ def protocol_tables(bench: Bench, queries, modes, results: dict, folds: int):
               "the cross-validated figures of those modes are not comparable with dev-all")
     print("\n" + picks_table(protocol))
     print("\n" + components_table(protocol))
+    print("\n" + ablations_table(protocol))
+    print("\n" + needs_table(protocol))
     own = bench.settings.mode
     if own in protocol.modes:
         print("\n" + pieces_table(protocol, own, "glossary entry", len(bench.glossary)))

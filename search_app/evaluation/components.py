@@ -142,3 +142,33 @@ def switched_off(bench, queries: Sequence[EvalQuery], mode: str, kind: str) -> d
     else:
         settings = dataclasses.replace(settings, prefer_asked_need=False)
     return {q.qid: reciprocal_rank(bench.groups(q.query, mode, settings), q.relevant) for q in queries}
+
+
+def _with(settings, **changes):
+    query = {k: changes.pop(k) for k in ("spelling", "glossary") if k in changes}
+    if query:
+        changes["query"] = dataclasses.replace(settings.query, **query)
+    return dataclasses.replace(settings, **changes)
+
+
+# name -> the shipped settings with one component off (the modes it exists in)
+ABLATIONS: dict[str, tuple[dict, tuple[str, ...]]] = {
+    "spelling correction": ({"spelling": False}, ("dense", "lexical", "hybrid")),
+    "lay glossary": ({"glossary": False}, ("dense", "lexical", "hybrid")),
+    "need cues": ({"prefer_asked_need": False}, ("dense", "lexical", "hybrid")),
+    "BM25 ranking": ({"weight_lexical": 0.0}, ("hybrid",)),
+    "passage vectors": ({"weight_dense_passages": 0.0}, ("dense", "hybrid")),
+    "whole-article vectors": ({"weight_dense_articles": 0.0}, ("dense", "hybrid")),
+    "expanded-query ranking": ({"weight_expanded": 0.0}, ("dense", "hybrid")),
+}
+
+
+def ablation_scores(bench, queries: Sequence[EvalQuery], mode: str) -> dict[str, dict[str, float]]:
+    """component -> qid -> MRR@10 with that one component off, the rest shipped."""
+    scores = {}
+    for name, (changes, modes) in ABLATIONS.items():
+        if mode in modes:
+            settings = _with(bench.settings, **changes)
+            scores[name] = {q.qid: reciprocal_rank(bench.groups(q.query, mode, settings), q.relevant)
+                            for q in queries}
+    return scores

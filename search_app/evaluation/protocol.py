@@ -12,12 +12,14 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from search_app.evaluation.components import Family, cue_family, glossary_family, pruned_fold_scores, switched_off
+from search_app.evaluation.components import (Family, ablation_scores, cue_family, glossary_family,
+                                              pruned_fold_scores, switched_off)
 from search_app.evaluation.crossval import CrossValidation, cross_validate, fold_means, mean_of
 from search_app.evaluation.folds import (assign_folds, fold_members, query_topics, reciprocal_rank,
                                          topic_reciprocal_rank)
 from search_app.evaluation.grid import grid_points, settings_at, shipped_point
 from search_app.evaluation.metrics import EvalQuery
+from search_app.evaluation.need_model import NeedReaders, need_readers
 
 RULES = ("drop-hurting", "keep-helping")
 
@@ -40,6 +42,8 @@ class ModeReport:
     topic_cv: float                   # topic level of the held-out picks (mean over folds)
     fast_path_agrees: int             # queries whose shipped score equals the full search's
     components: dict[str, ComponentFolds] = field(default_factory=dict)
+    ablations: dict[str, list[float]] = field(default_factory=dict)  # component off -> per fold
+    needs: NeedReaders | None = None  # the need read by the model; None without query vectors (lexical)
 
 
 @dataclass
@@ -68,8 +72,10 @@ def component_folds(family: Family, off: dict[str, float], queries, folds, fold_
 
 
 def mode_report(bench, queries: Sequence[EvalQuery], mode: str, ranked_as: str, folds, fold_of,
-                full_scores: dict[str, float]) -> ModeReport:
-    """`full_scores`: qid -> MRR@10 of the full search with the shipped settings."""
+                full_scores: dict[str, float], need_model: bool = True) -> ModeReport:
+    """`full_scores`: qid -> MRR@10 of the full search with the shipped
+    settings. `need_model`: also measure the need read by the model (it
+    needs the bench's real index and model)."""
     entry, topic = grid_scores(bench, queries, ranked_as)
     shipped = shipped_point(ranked_as, bench.settings)
     cv = cross_validate(entry, folds, prefer=shipped)
@@ -81,11 +87,15 @@ def mode_report(bench, queries: Sequence[EvalQuery], mode: str, ranked_as: str, 
         family = build(bench, queries, ranked_as)
         off = switched_off(bench, queries, ranked_as, family.kind)
         report.components[family.kind] = component_folds(family, off, queries, folds, fold_of)
+        if family.kind == "cue list" and ranked_as != "lexical" and need_model:
+            report.needs = need_readers(bench, queries, ranked_as, folds, family.all_on, off)
+    report.ablations = {name: fold_means(scores, folds)
+                        for name, scores in ablation_scores(bench, queries, ranked_as).items()}
     return report
 
 
 def run_protocol(bench, queries: Sequence[EvalQuery], modes: Sequence[str], full: dict[str, dict[str, float]],
-                 folds: int = 5) -> Protocol:
+                 folds: int = 5, need_model: bool = True) -> Protocol:
     """`full`: mode -> qid -> MRR@10 of the full search (the dev-all table's).
     A mode that ranks as one already measured ("default" as hybrid) reuses it."""
     fold_of = assign_folds(queries, folds)
@@ -95,6 +105,7 @@ def run_protocol(bench, queries: Sequence[EvalQuery], modes: Sequence[str], full
     for mode in modes:
         ranked_as = bench.settings.mode if mode == "default" else mode
         if ranked_as not in measured:
-            measured[ranked_as] = mode_report(bench, queries, mode, ranked_as, members, fold_of, full[mode])
+            measured[ranked_as] = mode_report(bench, queries, mode, ranked_as, members, fold_of, full[mode],
+                                               need_model)
         reports[mode] = dataclasses.replace(measured[ranked_as], mode=mode)
     return Protocol(members, fold_of, reports)

@@ -69,6 +69,59 @@ def components_table(protocol: Protocol) -> str:
     return "\n".join(lines)
 
 
+def ablations_table(protocol: Protocol) -> str:
+    """Per mode, each component switched off (the rest shipped): each
+    fold's MRR@10 and how many folds it does better or worse on."""
+    k = len(protocol.folds)
+    header = f"{'mode':<8} {'switched off':<24} " + " ".join(f"{'f' + str(i):>6}" for i in range(k)) \
+        + f" {'mean':>7} {'vs all on':>9} {'folds +/-':>9}"
+    lines = ["each component switched off, the rest shipped (MRR@10 per fold; folds +/- = folds",
+             "better / worse without it):", header, "-" * len(header)]
+    seen = set()
+    for r in protocol.modes.values():
+        if r.ranked_as in seen:
+            continue
+        seen.add(r.ranked_as)
+        on = mean(r.shipped)
+        lines.append(f"{r.ranked_as:<8} {'(nothing: all on)':<24} " + " ".join(f"{v:>6.3f}" for v in r.shipped)
+                     + f" {on:>7.3f}")
+        for name, per_fold in r.ablations.items():
+            better = sum(v > s + 1e-9 for v, s in zip(per_fold, r.shipped))
+            worse = sum(v < s - 1e-9 for v, s in zip(per_fold, r.shipped))
+            lines.append(f"{r.ranked_as:<8} {name:<24} " + " ".join(f"{v:>6.3f}" for v in per_fold)
+                         + f" {mean(per_fold):>7.3f} {mean(per_fold) - on:>+9.3f} {better:>5}/{worse}")
+    return "\n".join(lines)
+
+
+def needs_table(protocol: Protocol) -> str:
+    """Per mode: the need read by the cue lists, by nothing, by the title
+    model (search_app/evaluation/need_model.py) alone and with the cue lists,
+    the model's knobs picked on the other folds."""
+    k = len(protocol.folds)
+    header = f"{'mode':<8} {'need read by':<22} " + " ".join(f"{'f' + str(i):>6}" for i in range(k)) \
+        + f" {'mean':>7} {'vs cues':>8}"
+    lines = ["needs read by the cue lists or by the model (MRR@10 per held-out fold; the model's",
+             "strength C and threshold p picked on the other folds):", header, "-" * len(header)]
+    seen = set()
+    for r in protocol.modes.values():
+        if r.ranked_as in seen or r.needs is None:
+            continue
+        seen.add(r.ranked_as)
+        n = r.needs
+        cues = mean(n.cues)
+        rows = [("cue lists (shipped)", n.cues), ("nothing", n.off),
+                ("title model", [p.held_out for p in n.model.picks]),
+                ("title model + cues", [p.held_out for p in n.model_and_cues.picks])]
+        for name, per_fold in rows:
+            lines.append(f"{r.ranked_as:<8} {name:<22} " + " ".join(f"{v:>6.3f}" for v in per_fold)
+                         + f" {mean(per_fold):>7.3f} {mean(per_fold) - cues:>+8.3f}")
+        picks = ", ".join(f"f{p.fold}: C={p.picked[0]:g} p>={p.picked[1]:g}" for p in n.model.picks)
+        fires = ", ".join(f"C={c:g} p>={t:g}: {f}" for (c, t), f in sorted(n.model_fires.items()))
+        lines.append(f"  title model picks: {picks}")
+        lines.append(f"  queries with a need read: cue lists {n.cue_fires}; title model {fires}")
+    return "\n".join(lines)
+
+
 def pieces_table(protocol: Protocol, mode: str, kind: str, total: int | None = None) -> str:
     """Per piece that fires: the folds it fires on, its effect on each
     (change in that fold's MRR@10), its verdict; then the verdict counts."""

@@ -115,10 +115,12 @@ def prefer_asked_need(ranked: list[int], needs: set[str], fused: dict[int, float
 
 def rank(generation: Generation, plan: QueryPlan, vectors, mode: str, settings: RankingSettings, group: bool,
          need: Sequence[str | None], family: Sequence[str | None],
-         timings: dict[str, float]) -> tuple[list[int], dict[int, float]]:
+         timings: dict[str, float], asked: set[str] | None = None) -> tuple[list[int], dict[int, float]]:
     """Fused ranking of article numbers (or passage ids when not grouping)
     and the fused scores. `need`/`family`: by article number, the need its
-    title asks about and its topic family."""
+    title asks about and its topic family. `asked`: the needs the query asks
+    for, if the caller read them another way (the evaluation's need
+    readers); None reads them from the cue lists."""
     with timed(timings, "dense"):
         rankings = dense_rankings(generation, vectors, settings, group)
     if mode != "dense":
@@ -128,7 +130,9 @@ def rank(generation: Generation, plan: QueryPlan, vectors, mode: str, settings: 
     with timed(timings, "fusion"):
         fused = rrf(rankings, settings.rrf_k)
         ranked = fused_order(fused)
-        needs = query_needs(plan.text) if group and settings.prefer_asked_need else set()
+        needs = set()
+        if group and settings.prefer_asked_need:
+            needs = query_needs(plan.text) if asked is None else asked
         if needs:
             ranked = prefer_asked_need(ranked, needs, fused, need, family)
     return ranked, fused

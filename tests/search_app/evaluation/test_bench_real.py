@@ -7,6 +7,7 @@ import pytest
 from search_app.evaluation.bench import Bench
 from search_app.evaluation.folds import query_topics, reciprocal_rank, topic_reciprocal_rank
 from search_app.evaluation.metrics import load_queries
+from search_app.evaluation.need_model import NONE, ModelNeeds, SoftmaxRegression, TitleTraining
 from tests.conftest import SHARED, require_shared
 
 DEV_QUERIES = SHARED / "eval" / "dev-queries.jsonl"
@@ -44,3 +45,16 @@ def test_topic_level_is_never_below_entry_level(bench, queries):
     for q in queries:
         groups = bench.groups(q.query, "hybrid")
         assert topic_reciprocal_rank(groups, query_topics(q)) >= reciprocal_rank(groups, q.relevant)
+
+
+def test_the_title_model_reads_needs_from_the_nih_titles(bench):
+    """Trained on the corpus's own centred title vectors, never on queries:
+    on title-like questions the model reads their need."""
+    training = TitleTraining.from_bench(bench)
+    assert len(training.labels) == len(bench.generation.article_rows())
+    assert {"symptoms", "treatment", "inheritance", NONE} <= set(training.labels)
+    reader = ModelNeeds(SoftmaxRegression(3.0).fit(training.x, training.labels), 0.5)
+    for query, need in [("what are the signs and symptoms of heart failure", "symptoms"),
+                        ("how is atrial fibrillation treated", "treatment"),
+                        ("is marfan syndrome inherited", "inheritance")]:
+        assert need in reader(query, bench.embedder.encode([query])[0]), query

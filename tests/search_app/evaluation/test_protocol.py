@@ -7,7 +7,7 @@ import pytest
 from search_app.evaluation.components import Family, Piece, kept_for_fold, piece_per_fold, verdict
 from search_app.evaluation.metrics import EvalQuery
 from search_app.evaluation.protocol import run_protocol
-from search_app.evaluation.report import components_table, picks_table, pieces_table, summary_table
+from search_app.evaluation.report import ablations_table, components_table, picks_table, pieces_table, summary_table
 from search_app.search.glossary import Glossary, GlossaryEntry
 from search_app.search.intent import only_cue_lists, query_needs
 from search_app.search.settings import RankingSettings
@@ -45,7 +45,8 @@ class FakeBench:
 @pytest.fixture(scope="module")
 def protocol():
     full = {m: {q.qid: 0.25 for q in QUERIES} for m in ("dense", "lexical", "hybrid", "default")}
-    return run_protocol(FakeBench(), QUERIES, ("dense", "lexical", "hybrid", "default"), full, folds=3)
+    return run_protocol(FakeBench(), QUERIES, ("dense", "lexical", "hybrid", "default"), full, folds=3,
+                        need_model=False)
 
 
 def test_the_grid_picks_what_the_train_folds_favour(protocol):
@@ -113,3 +114,15 @@ def test_only_cue_lists_reads_the_named_lists_and_restores_all():
     with only_cue_lists(()):
         assert query_needs(query) == set()
     assert query_needs(query) == {"treatment", "prevention"}
+
+
+def test_each_component_switched_off_per_fold(protocol):
+    hybrid = protocol.modes["hybrid"]
+    assert set(hybrid.ablations) >= {"lay glossary", "need cues", "BM25 ranking", "spelling correction"}
+    assert "BM25 ranking" not in protocol.modes["dense"].ablations   # dense has no BM25 list to drop
+    # the fake's treatment cue only helps and its glossary nets out: off means worse, and equal
+    assert sum(hybrid.ablations["need cues"]) < sum(hybrid.shipped)
+    assert hybrid.ablations["BM25 ranking"] == hybrid.shipped       # weights mean nothing to the fake
+    assert protocol.modes["hybrid"].needs is None                    # need_model=False: not measured
+    text = ablations_table(protocol)
+    assert "need cues" in text and "(nothing: all on)" in text
