@@ -101,6 +101,8 @@ BODY_TIMEOUT = Setting("HEARTSEARCH_BODY_TIMEOUT", 10.0, "float",
 DRAIN_SECONDS = Setting("HEARTSEARCH_DRAIN_SECONDS", 10.0, "float",
                         "on SIGTERM, how long requests in flight may take", minimum=0)
 MAX_QUERY_CHARS = Setting("HEARTSEARCH_MAX_QUERY_CHARS", 500, "int", "longest accepted query", minimum=1)
+QUERY_CACHE = Setting("HEARTSEARCH_QUERY_CACHE", 4096, "int",
+                      "query vectors kept per worker for questions asked again; 0 = off", minimum=0)
 RELOAD_INTERVAL = Setting("HEARTSEARCH_RELOAD_INTERVAL", 2.0, "float",
                           "seconds between checks for a new generation", minimum=0)
 RATE_LIMIT = Setting("HEARTSEARCH_RATE_LIMIT", 120, "int", "API requests a minute per address; 0 = off", minimum=0)
@@ -131,7 +133,7 @@ MODEL_CACHE = Setting("HEARTSEARCH_MODEL_CACHE", DEFAULT_MODEL_CACHE, "path",
 KILL_AT = Setting("HEARTSEARCH_KILL_AT", None, "text", "a build kills itself at this point")
 
 ALL = (INDEX_DIR, HOST, PORT, THREADS, WORKERS, HEADER_TIMEOUT, BODY_TIMEOUT, DRAIN_SECONDS, MAX_QUERY_CHARS,
-       RELOAD_INTERVAL, RATE_LIMIT, PAGE_RATE_LIMIT, ALLOW_EMPTY_INDEX, CORS_ORIGINS, PROXY_HOPS,
+       QUERY_CACHE, RELOAD_INTERVAL, RATE_LIMIT, PAGE_RATE_LIMIT, ALLOW_EMPTY_INDEX, CORS_ORIGINS, PROXY_HOPS,
        ANN_MIN_VECTORS, ANN_STORAGE, MODEL, RUNTIME, MODEL_THREADS, MODEL_CACHE, KILL_AT)
 
 

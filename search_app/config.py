@@ -39,6 +39,9 @@ class Config:
     default_k: int = 10
     max_k: int = 50
     max_query_chars: int = settings.MAX_QUERY_CHARS.default
+    # Query vectors kept per worker process for questions asked again
+    # (search_app/search/query_vectors.py); 0 = every search calls the model.
+    query_cache: int = settings.QUERY_CACHE.default
     reload_interval: float = settings.RELOAD_INTERVAL.default  # seconds between checks for a newly published generation
     page_size: int = 10              # results per page on the reader's page
     # Requests a minute per client address on /api/v1 (health and ready are
@@ -78,6 +81,7 @@ class Config:
             body_timeout=settings.BODY_TIMEOUT.read(),
             drain_seconds=settings.DRAIN_SECONDS.read(),
             max_query_chars=settings.MAX_QUERY_CHARS.read(),
+            query_cache=settings.QUERY_CACHE.read(),
             reload_interval=settings.RELOAD_INTERVAL.read(),
             rate_limit=settings.RATE_LIMIT.read(),
             page_rate_limit=settings.PAGE_RATE_LIMIT.read(),

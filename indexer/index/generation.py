@@ -206,23 +206,47 @@ class Generation:
         return dict(counts)
 
     def passage_vectors(self, ids: Sequence[int]) -> np.ndarray:
-        rows = []
-        for pid in ids:
-            segment = self._segment_of_passage(int(pid))
+        """The stored vectors of `ids`, in order. A run of consecutive ids in
+        one segment (an article's passages) is read in one call: a search
+        reads every passage of the articles on its page."""
+        ids = [int(pid) for pid in ids]
+        rows: list[np.ndarray] = []
+        start = 0
+        while start < len(ids):
+            segment = self._segment_of_passage(ids[start])
             if segment is None:
-                raise KeyError(f"no passage {pid} in generation {self.name}")
-            rows.append(segment.index.reconstruct(int(pid) - segment.first_passage))
-        return np.stack(rows) if rows else np.zeros((0, self.manifest["dimension"]), dtype=np.float32)
+                raise KeyError(f"no passage {ids[start]} in generation {self.name}")
+            end, last = start + 1, segment.first_passage + segment.passage_total
+            while end < len(ids) and ids[end] == ids[end - 1] + 1 and ids[end] < last:
+                end += 1
+            rows.append(segment.index.reconstruct_n(ids[start] - segment.first_passage, end - start))
+            start = end
+        return np.vstack(rows) if rows else np.zeros((0, self.manifest["dimension"]), dtype=np.float32)
 
-    def passages(self, ids: Iterable[int]) -> dict[int, PassageRecord]:
-        """Live passages by id (unknown or deleted ids are left out)."""
+    def passage_stems(self, ids: Iterable[int]) -> dict[int, frozenset[str]]:
+        """The stems of each live passage's words, by id: all a search needs
+        to choose which passage of an article to show, without reading the
+        passages it will not show."""
+        found: dict[int, frozenset[str]] = {}
+        articles = self.passage_articles
+        for i, pids in self._by_segment(ids).items():
+            for pid, text_stems in self.segments[i].passage_stems(pids):
+                if int(articles[pid]) not in self.deleted:
+                    found[pid] = frozenset(text_stems.split())
+        return found
+
+    def _by_segment(self, ids: Iterable[int]) -> dict[int, list[int]]:
         by_segment: dict[int, list[int]] = {}
         for pid in ids:
             i = self._segment_number(int(pid))
             if i is not None:
                 by_segment.setdefault(i, []).append(int(pid))
+        return by_segment
+
+    def passages(self, ids: Iterable[int]) -> dict[int, PassageRecord]:
+        """Live passages by id (unknown or deleted ids are left out)."""
         found = {}
-        for i, pids in by_segment.items():
+        for i, pids in self._by_segment(ids).items():
             for record in self.segments[i].passage_records(pids):
                 if record["article_num"] not in self.deleted:
                     found[record["id"]] = passage_record(record)

@@ -94,6 +94,11 @@ class Segment:
         """Rows of PASSAGE_RECORD_SELECT for these passage ids (layout.passage_record)."""
         return self.query(PASSAGE_RECORD_SELECT + f" WHERE p.id IN ({','.join('?' * len(ids))})", list(ids))
 
+    def passage_stems(self, ids: Sequence[int]) -> list[tuple[int, str]]:
+        """(id, text stems) of these passage ids."""
+        return self.values(f"SELECT id, text_stems FROM passages WHERE id IN ({','.join('?' * len(ids))})",
+                           list(ids))
+
     def article_passage_records(self, article_id: str) -> list[sqlite3.Row]:
         """Rows of PASSAGE_RECORD_SELECT for one article, in order."""
         return self.query(PASSAGE_RECORD_SELECT + " WHERE p.article_id = ? ORDER BY p.position", (article_id,))

@@ -18,6 +18,7 @@ import numpy as np
 
 from search_app.search.fusion import rank
 from search_app.search.query import plan_query
+from search_app.search.query_vectors import QueryVectors
 from search_app.search.questions import collapse
 from search_app.search.settings import RankingSettings
 
@@ -25,17 +26,14 @@ Groups = list[list[str]]  # per result, in rank order: its article id, then thos
 
 
 class CachedEmbedder:
-    """The index's model with a vector cache keyed by text."""
+    """The index's model with every vector kept, keyed by text."""
 
     def __init__(self, embedder):
         self.embedder, self.name, self.dimension = embedder, embedder.name, embedder.dimension
-        self._cache: dict[str, np.ndarray] = {}
+        self._kept = QueryVectors(capacity=None)
 
     def encode(self, texts: Sequence[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        if missing:
-            self._cache.update(zip(missing, self.embedder.encode(missing, batch_size=batch_size)))
-        return np.stack([self._cache[t] for t in texts])
+        return self._kept.encode(self.embedder, texts)
 
 
 class Bench:

@@ -75,28 +75,34 @@ def matched_sentence(passage: PassageRecord, query_stems: set[str]) -> int | Non
     return best
 
 
-def best_passage(ids: list[int], records: dict, sims: dict, query_stems: set[str], word_match_bonus: float) -> int:
+def best_passage(ids: list[int], stems: dict[int, frozenset[str]], sims: dict, query_stems: set[str],
+                 word_match_bonus: float) -> int:
     """The article's passage to show: closest to the query, nudged towards
     passages that contain the query's words. Without the nudge a passage
     that is a bare list of terms can win on its (embedded) title alone."""
     def score(pid: int) -> float:
-        return float(sims.get(pid, 0.0)) + word_match_bonus * len(records[pid].text_stems & query_stems)
+        return float(sims.get(pid, 0.0)) + word_match_bonus * len(stems.get(pid, frozenset()) & query_stems)
 
     return max(ids, key=lambda pid: (score(pid), -pid))  # ties go to the earliest passage
 
 
 def show_articles(generation: Generation, plan: QueryPlan, vectors, articles: Sequence[int],
                   word_match_bonus: float) -> list[Shown]:
+    """Each article's passage to show. Choosing reads only every passage's
+    stems and vector; the whole record (text, sentences, attribution) is
+    read for the chosen passages alone, in one query."""
     ranges = [list(range(*generation.passage_range(num))) for num in articles]
     all_ids = [pid for ids in ranges for pid in ids]
-    records = generation.passages(all_ids)  # one query for the whole page
-    sims = dict(zip(all_ids, generation.passage_vectors(all_ids) @ vectors[0])) \
+    stems = generation.passage_stems(all_ids)
+    sims = dict(zip(all_ids, (generation.passage_vectors(all_ids) @ vectors[0]).tolist())) \
         if vectors is not None and all_ids else {}
+    chosen = [best_passage(ids, stems, sims, plan.highlight_stems, word_match_bonus) if ids else None
+              for ids in ranges]
+    records = generation.passages([pid for pid in chosen if pid is not None])
     shown = []
-    for num, ids in zip(articles, ranges):
-        best = best_passage(ids, records, sims, plan.highlight_stems, word_match_bonus)
+    for num, ids, best in zip(articles, ranges, chosen):
         record = records[best]
-        shown.append(Shown(num, record, float(sims[best]) if sims else None,
+        shown.append(Shown(num, record, sims[best] if sims else None,
                            matched_sentence(record, plan.highlight_stems),
                            tuple(pid for pid in ids if pid != best)))
     return shown

@@ -25,6 +25,7 @@ from search_app.search.hits import Filters, Hit, Shown, show_articles, show_pass
 from search_app.search.intent import title_need
 from search_app.search.live_index import LiveIndex, PerGeneration
 from search_app.search.query import QueryOptions, QueryPlan, corpus_synonym_table, plan_query
+from search_app.search.query_vectors import QueryVectors
 from search_app.search.questions import Questions, collapse
 from search_app.search.settings import RankingSettings
 from search_app.search.spelling import SpellingCorrector, load_english_words
@@ -71,8 +72,12 @@ class _GenerationHelpers:
 class Searcher:
     """Ranks a query against one generation."""
 
-    def __init__(self, settings: RankingSettings = RankingSettings(), glossary=None):
+    def __init__(self, settings: RankingSettings = RankingSettings(), glossary=None,
+                 query_vectors: QueryVectors | None = None):
+        """`query_vectors`: where vectors of questions asked again are kept
+        (None: every search calls the model)."""
         self.settings, self.glossary = settings, glossary
+        self.query_vectors = query_vectors
         self._helpers = PerGeneration(lambda generation: _GenerationHelpers(generation, self.glossary))
 
     def plan(self, query: str, generation: Generation, options: QueryOptions | None = None) -> QueryPlan:
@@ -92,8 +97,7 @@ class Searcher:
         with timed(timings, "plan"):
             plan = self.plan(query, generation, settings.query)
         with timed(timings, "encode"):
-            texts = [plan.corrected] + ([plan.dense_text] if plan.dense_text != plan.corrected else [])
-            vectors = embedder.encode(texts) if mode != "lexical" else None
+            vectors = self._encode(embedder, plan) if mode != "lexical" else None
         helpers = self._helpers(generation)
         ranked, fused = rank(generation, plan, vectors, mode, settings, group, helpers.article_need,
                              helpers.article_family, timings)
@@ -103,6 +107,14 @@ class Searcher:
         return SearchResult(query=query, plan=plan, mode=mode, hits=to_hits(page, fused, offset + 1, answers),
                             total=total, generation=generation, took_ms=(time.perf_counter() - started) * 1000,
                             filters=filters, timings_ms=timings)
+
+    def _encode(self, embedder: Embedder, plan: QueryPlan):
+        """The reader's words and, only when the glossary added terms, the
+        expanded query: one model call (or none, when both are kept)."""
+        texts = [plan.corrected] + ([plan.dense_text] if plan.dense_text != plan.corrected else [])
+        if self.query_vectors is None:
+            return embedder.encode(texts)
+        return self.query_vectors.encode(embedder, texts)
 
     def _fetch(self, generation: Generation, plan: QueryPlan, vectors, ranked: list[int], k: int, offset: int,
                group: bool, filters: Filters, settings: RankingSettings) -> tuple[int, list[list[Shown]]]:
@@ -176,6 +188,8 @@ class LiveSearcher:
 
 def make_searcher(config, embedder: Embedder | None = None) -> LiveSearcher:
     """The live searcher over `config.index_dir` (see LiveIndex.for_config
-    for which model serves it), with the project's glossary."""
+    for which model serves it), with the project's glossary and a map of
+    `config.query_cache` query vectors."""
     from search_app.search.glossary import Glossary
-    return LiveSearcher(LiveIndex.for_config(config, embedder), Searcher(glossary=Glossary.load()))
+    return LiveSearcher(LiveIndex.for_config(config, embedder),
+                        Searcher(glossary=Glossary.load(), query_vectors=QueryVectors(config.query_cache)))

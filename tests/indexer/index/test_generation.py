@@ -1,6 +1,9 @@
 """indexer.index.generation: what an index gives back of the import's repairs."""
 from __future__ import annotations
 
+import numpy as np
+import pytest
+
 from indexer.chunking import ChunkingConfig, chunk_article
 from indexer.index import SegmentContent, segment_content
 from indexer.sources.base import make_article
@@ -38,3 +41,32 @@ def test_a_passages_heading_is_read_back_and_survives_a_merge(tmp_path):
     merged = segment_content(generation.segments, set())
     assert [p.heading for p in merged.passages] == [p.heading for p in passages]
     assert merged.passages == passages
+
+
+def test_passage_vectors_read_in_runs_equal_one_by_one_across_segments(tmp_path):
+    """Runs of consecutive ids are read with one call per segment: the rows
+    equal each passage's own vector, in the order asked, over a segment
+    boundary and out of order."""
+    from indexer.index import IndexStore
+    from tests.indexer.index.synthetic import content
+    store = IndexStore(tmp_path / "index")
+    publish(store, content([article(i) for i in range(3)], seed=1))
+    generation = publish(store, content([article(i) for i in range(3, 6)], seed=2))
+    assert len(generation.segments) == 2
+    ids = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 4, 3, 11]
+    one_by_one = [generation.passage_vectors([pid])[0] for pid in ids]
+    assert np.array_equal(generation.passage_vectors(ids), np.stack(one_by_one))
+    with pytest.raises(KeyError):
+        generation.passage_vectors([5, 999])
+
+
+def test_passage_stems_leave_out_deleted_passages(tmp_path):
+    from indexer.index import IndexStore
+    from tests.indexer.index.synthetic import content
+    store = IndexStore(tmp_path / "index")
+    publish(store, content([article(i) for i in range(3)]))
+    generation = publish(store, content([]), delete=["art-1"])
+    stems = generation.passage_stems(range(6))
+    records = generation.passages(range(6))
+    assert set(stems) == set(records) and len(stems) == 4      # art-1's two passages are gone
+    assert all(stems[pid] == records[pid].text_stems for pid in stems)

@@ -212,3 +212,10 @@ def test_ivf_segment_skips_deleted_passages(ivf_index_dir, tmp_path, embedder):
     _, found = after.search(vectors, 20)
     assert not set(found.ravel()) & set(ids)
     assert len(set(found[0])) == 20 and -1 not in found[0], "the selector still returns a full page"
+
+
+def test_ivf_passage_vectors_read_in_runs_equal_one_by_one(ivf_index_dir):
+    generation = IndexStore(ivf_index_dir).open_current()
+    ids = list(range(100, 140)) + [7, 3]
+    one_by_one = np.stack([generation.passage_vectors([pid])[0] for pid in ids])
+    assert np.array_equal(generation.passage_vectors(ids), one_by_one)
