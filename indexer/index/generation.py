@@ -223,16 +223,18 @@ class Generation:
             start = end
         return np.vstack(rows) if rows else np.zeros((0, self.manifest["dimension"]), dtype=np.float32)
 
-    def passage_stems(self, ids: Iterable[int]) -> dict[int, frozenset[str]]:
-        """The stems of each live passage's words, by id: all a search needs
-        to choose which passage of an article to show, without reading the
-        passages it will not show."""
-        found: dict[int, frozenset[str]] = {}
+    def passage_stems(self, ids: Iterable[int]) -> dict[int, str]:
+        """Each live passage's distinct word stems, by id, as one string with
+        a space before and after every stem (" heart valv leak "), so that
+        `" valv " in stems` asks whether the passage has that stem: all a
+        search needs to choose which passage of an article to show, without
+        reading (or splitting) the passages it will not show."""
+        found: dict[int, str] = {}
         articles = self.passage_articles
         for i, pids in self._by_segment(ids).items():
             for pid, text_stems in self.segments[i].passage_stems(pids):
                 if int(articles[pid]) not in self.deleted:
-                    found[pid] = frozenset(text_stems.split())
+                    found[pid] = f" {text_stems} "
         return found
 
     def _by_segment(self, ids: Iterable[int]) -> dict[int, list[int]]:

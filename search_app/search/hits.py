@@ -5,7 +5,12 @@ to highlight, its other passages; the filters a search can carry; `Hit`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+import bisect
+import itertools
+import re
+from typing import Container, Sequence
+
+import numpy as np
 
 from indexer.index import Generation, PassageRecord
 from indexer.text import stem, words
@@ -75,35 +80,57 @@ def matched_sentence(passage: PassageRecord, query_stems: set[str]) -> int | Non
     return best
 
 
-def best_passage(ids: list[int], stems: dict[int, frozenset[str]], sims: dict, query_stems: set[str],
-                 word_match_bonus: float) -> int:
-    """The article's passage to show: closest to the query, nudged towards
-    passages that contain the query's words. Without the nudge a passage
-    that is a bare list of terms can win on its (embedded) title alone."""
-    def score(pid: int) -> float:
-        return float(sims.get(pid, 0.0)) + word_match_bonus * len(stems.get(pid, frozenset()) & query_stems)
+def stem_counts(texts: Sequence[str], query_stems: set[str]) -> np.ndarray:
+    """How many distinct query stems each Generation.passage_stems string
+    holds: one regular-expression scan over them all joined (a search scores
+    every passage of the articles on its page)."""
+    counts = np.zeros(len(texts))
+    if not query_stems or not texts:
+        return counts
+    pattern = re.compile(" (" + "|".join(re.escape(s) for s in sorted(query_stems)) + ")(?= )")
+    starts = list(itertools.accumulate((len(t) for t in texts[:-1]), initial=0))
+    found = {(bisect.bisect_right(starts, m.start()) - 1, m.group(1)) for m in pattern.finditer("".join(texts))}
+    for row, _ in found:
+        counts[row] += 1
+    return counts
 
-    return max(ids, key=lambda pid: (score(pid), -pid))  # ties go to the earliest passage
+
+def best_passages(ranges: Sequence[Sequence[int]], scores: np.ndarray) -> list[int | None]:
+    """Per article (its passage ids, consecutive in `scores`' order), the one
+    scoring highest; ties go to the earliest passage."""
+    chosen, start = [], 0
+    for ids in ranges:
+        end = start + len(ids)
+        chosen.append(ids[int(np.argmax(scores[start:end]))] if ids else None)
+        start = end
+    return chosen
 
 
 def show_articles(generation: Generation, plan: QueryPlan, vectors, articles: Sequence[int],
-                  word_match_bonus: float) -> list[Shown]:
-    """Each article's passage to show. Choosing reads only every passage's
-    stems and vector; the whole record (text, sentences, attribution) is
-    read for the chosen passages alone, in one query."""
+                  word_match_bonus: float, highlighted: Container[int] | None = None) -> list[Shown]:
+    """Each article's passage to show: the closest to the query, nudged by
+    `word_match_bonus` per query word it contains (without the nudge a
+    passage that is a bare list of terms can win on its embedded title
+    alone). Choosing reads only every passage's stems and vector; the whole
+    record (text, sentences, attribution) is read for the chosen passages
+    alone, in one query. The sentence to highlight is found for the
+    `highlighted` articles only (None: all): a collapsed answer's is never shown."""
     ranges = [list(range(*generation.passage_range(num))) for num in articles]
     all_ids = [pid for ids in ranges for pid in ids]
     stems = generation.passage_stems(all_ids)
-    sims = dict(zip(all_ids, (generation.passage_vectors(all_ids) @ vectors[0]).tolist())) \
-        if vectors is not None and all_ids else {}
-    chosen = [best_passage(ids, stems, sims, plan.highlight_stems, word_match_bonus) if ids else None
-              for ids in ranges]
+    sims = (generation.passage_vectors(all_ids) @ vectors[0]).astype(np.float64) \
+        if vectors is not None and all_ids else None
+    scores = (sims if sims is not None else np.zeros(len(all_ids))) + \
+        word_match_bonus * stem_counts([stems.get(pid, "") for pid in all_ids], plan.highlight_stems)
+    chosen = best_passages(ranges, scores)
+    similarity = dict(zip(all_ids, sims.tolist())) if sims is not None else {}
     records = generation.passages([pid for pid in chosen if pid is not None])
     shown = []
     for num, ids, best in zip(articles, ranges, chosen):
         record = records[best]
-        shown.append(Shown(num, record, sims[best] if sims else None,
-                           matched_sentence(record, plan.highlight_stems),
+        highlight = highlighted is None or num in highlighted
+        shown.append(Shown(num, record, similarity.get(best),
+                           matched_sentence(record, plan.highlight_stems) if highlight else None,
                            tuple(pid for pid in ids if pid != best)))
     return shown
 

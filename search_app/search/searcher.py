@@ -135,14 +135,16 @@ class Searcher:
             return len(ranked), [[s] for s in show(ranked[offset:offset + k])]
         groups = collapse(ranked, key)
         wanted = groups[offset:offset + k]
-        by_item = {s.item: s for s in show([n for g in wanted for n in g])}
+        leaders = {g[0] for g in wanted}
+        by_item = {s.item: s for s in self._show(generation, plan, vectors, [n for g in wanted for n in g], group,
+                                                 settings, leaders)}
         return len(groups), [[by_item[n] for n in g] for g in wanted]
 
     @staticmethod
     def _show(generation: Generation, plan: QueryPlan, vectors, items: list[int], group: bool,
-              settings: RankingSettings) -> list[Shown]:
+              settings: RankingSettings, highlighted: set[int] | None = None) -> list[Shown]:
         if group:
-            return show_articles(generation, plan, vectors, items, settings.word_match_bonus)
+            return show_articles(generation, plan, vectors, items, settings.word_match_bonus, highlighted)
         return show_passages(generation, plan, vectors, items)
 
     def questions(self, generation: Generation) -> Questions:

@@ -98,8 +98,12 @@ class Trigger:
     line: int                                   # where in the file, for review and tests
     text: str                                   # the pattern as written
 
-    def matches(self, words: tuple[str, ...]) -> bool:
-        return all(any(_contains(words, phrase) for phrase in part) for part in self.parts)
+    def matches(self, words: tuple[str, ...], present: frozenset[str] | None = None) -> bool:
+        """`present`: the set of `words`, so a phrase whose first word is
+        absent is rejected by one look-up (every search checks every trigger)."""
+        present = frozenset(words) if present is None else present
+        return all(any(phrase[0] in present and _contains(words, phrase) for phrase in part)
+                   for part in self.parts)
 
 
 class UrgentTriggers:
@@ -162,7 +166,8 @@ class UrgentTriggers:
         words = normalise(text[:5000])
         if not words:
             return []
-        return [t for t in self.triggers if t.matches(words)]
+        present = frozenset(words)
+        return [t for t in self.triggers if t.matches(words, present)]
 
     def signs(self, text: str) -> list[str]:
         """The signs the text mentions, as the notice words them, in file order, once each."""
