@@ -29,6 +29,7 @@ from search_app.config import Config
 from search_app.api.errors import (INDEX_UNAVAILABLE_MESSAGE, INTERNAL_ERROR_MESSAGE, api_error,
                                http_api_error)
 from search_app.api.ratelimit import RateLimiter
+from search_app.json_encoding import OrjsonProvider
 from search_app.search.searcher import make_searcher
 from search_app.shared_http import INDEX_RETRY_AFTER
 
@@ -145,7 +146,7 @@ def create_app(config: Config | None = None, embedder: Embedder | None = None) -
     app = Flask(__name__)
     app.config["HEARTSEARCH"] = config
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
-    app.json.sort_keys = False
+    app.json = OrjsonProvider(app)  # keys in insertion order, as the schemas list them
     searcher = make_searcher(config, embedder)
     app.extensions["live_index"] = searcher.index     # which generation is served (views take it from here)
     app.extensions["searcher"] = searcher             # a search over the live generation

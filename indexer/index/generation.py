@@ -310,8 +310,14 @@ class Generation:
         return self._live_article_map("id", "passages")
 
     def pages(self) -> list[Page]:
-        return [Page(id=p["id"], title=p["title"], url=p.get("url"), disclaimer=p.get("disclaimer"),
-                     origin=p.get("origin", "")) for p in self.manifest.get("pages", [])]
+        return list(self.pages_by_id.values())
+
+    @functools.cached_property
+    def pages_by_id(self) -> dict[str, Page]:
+        """The generation's pages by id, read once: every response that
+        attributes a passage looks its page up."""
+        return {p["id"]: Page(id=p["id"], title=p["title"], url=p.get("url"), disclaimer=p.get("disclaimer"),
+                              origin=p.get("origin", "")) for p in self.manifest.get("pages", [])}
 
     def counts_by_source(self) -> dict[str, int]:
         counts = Counter(found["source"] or "" for found in self._live_article_rows(("source",)))

@@ -19,7 +19,7 @@ from search_app.search.urgent import urgent_notice
 
 def _pages(generation: Generation) -> dict:
     """The generation's pages by id (their titles go into unattributed lines)."""
-    return {page.id: page for page in generation.pages()}
+    return generation.pages_by_id
 
 
 def _article_fields(id: str, title: str, kind: str, url: str | None, author: str | None,

@@ -37,7 +37,7 @@ class QuestionPage:
 def question_page(generation, questions, article_id: str, safe_url) -> QuestionPage | None:
     """The page for `article_id`'s question; None when the id is unknown.
     `safe_url`: the page's rule for which addresses may be links."""
-    pages = {p.id: p for p in generation.pages()}
+    pages = generation.pages_by_id
     answers, page_ids = [], set()
     for member in questions.members(article_id):
         passages = generation.article_passages(member)

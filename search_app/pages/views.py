@@ -141,7 +141,7 @@ def result_views(result: SearchResult, hits: list[Hit]) -> list[dict]:
     query_stems = set(result.plan.highlight_stems)
     threshold = no_good_match_similarity(result.generation)
     others = _other_passages(result, hits)
-    pages = {p.id: p for p in result.generation.pages()}
+    pages = result.generation.pages_by_id
     views = []
     for hit in hits:
         p = hit.passage

@@ -21,6 +21,7 @@ index and in the API (`source_title`) for provenance.
 """
 from __future__ import annotations
 
+import functools
 import re
 
 _ARE_HEDGE = re.compile(r"^\s*what\s+is\s+\(are\)\s*", re.IGNORECASE)
@@ -32,8 +33,10 @@ _REPEATED_QUESTION = re.compile(r"\?(?:\s*\?)+")
 _QUESTION_WORDS = ("what", "how", "who", "why", "when", "where", "which", "is", "are", "do", "does", "can")
 
 
+@functools.lru_cache(maxsize=8192)
 def display_title(raw: str) -> str:
-    """`raw` cleaned by the rules in this module's docstring."""
+    """`raw` cleaned by the rules in this module's docstring (kept per
+    title: a corpus has few, and every response shows some again)."""
     title = _resolve_hedge(raw)
     title = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", title)
     title = _REPEATED_QUESTION.sub("?", title)
