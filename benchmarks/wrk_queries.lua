@@ -9,6 +9,11 @@
 --
 -- Arguments after "--": the paths file and wrk's thread count (-t), which
 -- spreads the threads' starting points over the list.
+--
+-- For the unique-query load every line is a different question: thread i
+-- starts at i/threads of the list, so no request repeats one already sent
+-- as long as no thread sends more than #paths/threads requests. The
+-- "requests per thread" line lets bench_http.py check that.
 
 local threads = {}
 
@@ -30,10 +35,12 @@ function init(args)
    local nthreads = tonumber(args[2]) or 1
    position = math.floor(id * #paths / nthreads)  -- `id` was set by setup()
    codes = {}
+   sent = 0
 end
 
 function request()
    position = position % #paths + 1
+   sent = sent + 1
    return wrk.format("GET", paths[position])
 end
 
@@ -41,10 +48,15 @@ function response(status, headers, body)
    codes[status] = (codes[status] or 0) + 1
 end
 
--- One line that bench_http.py parses: "status codes: 200=5120 429=3"
+-- Two lines that bench_http.py parses: "status codes: 200=5120 429=3" and
+-- "requests per thread: 2561 2562 of 20000 paths"
 function done(summary, latency, requests)
    local total = {}
+   local per_thread = {}
+   local npaths = 0
    for _, thread in ipairs(threads) do
+      per_thread[#per_thread + 1] = tostring(thread:get("sent") or 0)
+      npaths = #(thread:get("paths") or {})
       for status, n in pairs(thread:get("codes") or {}) do
          total[status] = (total[status] or 0) + n
       end
@@ -55,4 +67,5 @@ function done(summary, latency, requests)
    end
    table.sort(parts)
    io.write("status codes: " .. table.concat(parts, " ") .. "\n")
+   io.write("requests per thread: " .. table.concat(per_thread, " ") .. " of " .. npaths .. " paths\n")
 end

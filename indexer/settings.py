@@ -86,6 +86,15 @@ class Setting:
         return tuple(item.strip().rstrip("/") for item in value.split(",") if item.strip())
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, which a
+    container or `taskset` narrows), not the machine's count."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # no sched_getaffinity (macOS)
+        return max(1, os.cpu_count() or 1)
+
+
 # Where things are (indexer and app)
 INDEX_DIR = Setting("HEARTSEARCH_INDEX_DIR", DEFAULT_INDEX_DIR, "path", "index folder (indexer and app)")
 
@@ -93,7 +102,11 @@ INDEX_DIR = Setting("HEARTSEARCH_INDEX_DIR", DEFAULT_INDEX_DIR, "path", "index f
 HOST = Setting("HEARTSEARCH_HOST", "127.0.0.1", "text", "address the app listens on")
 PORT = Setting("HEARTSEARCH_PORT", 8000, "int", "port the app listens on", minimum=0)
 THREADS = Setting("HEARTSEARCH_THREADS", 4, "int", "threads running the app per worker process", minimum=1)
-WORKERS = Setting("HEARTSEARCH_WORKERS", 1, "int", "worker processes, forked after the app is built", minimum=1)
+# One worker process a core: Python code (Flask, JSON, the searcher) runs on
+# one core per process, whatever the threads. Read when the module is
+# imported, like every default here.
+WORKERS = Setting("HEARTSEARCH_WORKERS", usable_cores(), "int",
+                  "worker processes (default: the usable cores), forked after the app is built", minimum=1)
 HEADER_TIMEOUT = Setting("HEARTSEARCH_HEADER_TIMEOUT", 5.0, "float",
                          "seconds a client has to send a request's headers", minimum=0.001)
 BODY_TIMEOUT = Setting("HEARTSEARCH_BODY_TIMEOUT", 10.0, "float",

@@ -1,6 +1,6 @@
 """`python -m search_app`: serve the app with granian, a production server
 (never Flask's dev server; why granian: search_app/server.py and
-docs/reliability.md). HEARTSEARCH_WORKERS processes (default 1), each with
+docs/reliability.md). HEARTSEARCH_WORKERS processes (default: one a usable core), each with
 HEARTSEARCH_THREADS threads running the app (behind granian's ASGI interface:
 a request body is received, within HEARTSEARCH_BODY_TIMEOUT, before a thread
 is taken), forked after the app is built so they share
@@ -18,6 +18,7 @@ import logging
 import math
 import sys
 
+from indexer import settings
 from indexer.index import IndexError_
 from search_app.config import DEFAULT_DRAIN_SECONDS, Config
 
@@ -39,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"threads running the app per worker process (default $HEARTSEARCH_THREADS or 4; now "
                              f"{config.threads})")
     parser.add_argument("--workers", type=int, default=config.workers,
-                        help=f"worker processes (default $HEARTSEARCH_WORKERS or 1; now {config.workers})")
+                        help=f"worker processes (default $HEARTSEARCH_WORKERS or the usable cores, "
+                             f"{settings.usable_cores()}; now {config.workers})")
     parser.add_argument("--rate-limit", type=int, default=config.rate_limit, metavar="N",
                         help=f"requests a minute per client address on /api/v1, 0 = off "
                              f"(default $HEARTSEARCH_RATE_LIMIT or 120; now {config.rate_limit})")
@@ -59,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         from pathlib import Path
         config.index_dir = Path(args.index_dir)
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The process id says which worker logged a line (the master's lines carry its own).
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s")
     from search_app import create_app
     try:
         app = create_app(config)

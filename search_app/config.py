@@ -23,7 +23,9 @@ class Config:
     port: int = settings.PORT.default
     threads: int = settings.THREADS.default  # threads running the app per worker process (they share the index in memory)
     # Worker processes (granian, search_app/server.py), forked after the app
-    # is built so they share the model and index pages; 1 on a laptop.
+    # is built so they share the model and index pages: by default one a
+    # usable core, since each runs its Python (Flask, JSON, the searcher) on
+    # one core at a time, whatever its threads.
     workers: int = settings.WORKERS.default
     # Seconds a client has to send a request's headers (from its first byte,
     # and from the end of the previous response on a keep-alive connection):

@@ -23,9 +23,21 @@ port silently); the app is built once in this process before the workers are
 forked (like gunicorn's --preload: a broken index exits 3 here, with the
 message, and the workers share the loaded model and index pages), the log
 lines around a shutdown, and raising the open-files limit.
+
+What a fork does not carry over is made again in each worker: the bridge's
+thread pool (on the lifespan startup, search_app/asgi_bridge.py) and the
+segments' SQLite connections (SQLite forbids using a connection across
+fork(); indexer/index/segment.py reopens them in the child). The rest is
+safe to inherit because this process runs no request and no thread before
+the fork: the ONNX session runs on the calling thread (one intra-op and one
+inter-op thread: no pool to lose), FAISS on one OpenMP thread, the vector
+files are memory-mapped read-only, and the live generation is re-checked by
+each worker on its own requests (search_app/search/live_index.py: no
+background thread), so every worker follows a publish.
 """
 from __future__ import annotations
 
+import gc
 import logging
 import math
 import resource
@@ -126,5 +138,11 @@ def serve(app, config) -> int:
         respawn_failed_workers=True,
     )
     server.heartsearch_drain = drain_seconds
+    # What the app built so far (the model, the generation's article list,
+    # the glossary, ...) is moved out of the garbage collector's view: a
+    # collection in a worker would otherwise write to every object's header
+    # and so copy the master's pages into each worker.
+    gc.collect()
+    gc.freeze()
     server.serve(target_loader=lambda *_: bridge, wrap_loader=False)
     return 0

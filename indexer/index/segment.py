@@ -80,6 +80,16 @@ class Segment:
             cursor.row_factory = None
             return cursor.execute(sql, params).fetchall()
 
+    def _reconnect(self) -> None:
+        """A connection (and lock) of this process's own: see _after_fork_in_child.
+        The inherited one is closed, not left to the garbage collector: it
+        sits in a reference cycle, and the server freezes the master's
+        objects (gc.freeze) before forking, so it would never be freed."""
+        db = sqlite3.connect(f"file:{self.path / METADATA}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+        db.row_factory = sqlite3.Row
+        inherited, self._db, self._lock = self._db, db, threading.Lock()
+        inherited.close()  # read-only and immutable: no lock or journal of the parent's to release
+
     # ---------------------------------------------------------------- rows
     def article_values(self, columns: tuple[str, ...]) -> list[tuple]:
         """Every article's `columns` (deleted ones too), in number order, as
@@ -219,3 +229,20 @@ def open_segment(path: Path) -> Segment:
             segment = Segment(path)
             _SEGMENTS[key] = segment
         return segment
+
+
+def _after_fork_in_child() -> None:
+    """The server forks its workers with the app's segments open
+    (search_app/server.py), and SQLite forbids using a connection opened
+    before fork() in the child: each open segment gets its own connection
+    there. The memory-mapped vectors need nothing (read-only pages, shared)."""
+    global _SEGMENTS_LOCK
+    _SEGMENTS_LOCK = threading.Lock()
+    for segment in list(_SEGMENTS.values()):
+        try:
+            segment._reconnect()
+        except sqlite3.Error:  # its folder pruned since: the inherited connection still reads the open file
+            pass
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
