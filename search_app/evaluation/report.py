@@ -15,6 +15,24 @@ def mean(values) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
+def fold_header(columns: str, folds: int, tail: str) -> str:
+    """A per-fold table's header: `columns`, then f0..fN, then `tail`."""
+    return columns + " ".join(f"{'f' + str(i):>6}" for i in range(folds)) + tail
+
+
+def fold_cells(per_fold) -> str:
+    return " ".join(f"{v:>6.3f}" for v in per_fold)
+
+
+def ranked_modes(protocol: Protocol, want=lambda report: True):
+    """Each mode's report once per way of ranking ("default" ranks as hybrid)."""
+    seen = set()
+    for r in protocol.modes.values():
+        if r.ranked_as not in seen and want(r):
+            seen.add(r.ranked_as)
+            yield r
+
+
 def folds_line(protocol: Protocol) -> str:
     sizes = " ".join(str(len(f)) for f in protocol.folds)
     return f"topic folds: {len(protocol.folds)} (queries per fold: {sizes}); a topic never spans two folds"
@@ -38,11 +56,7 @@ def summary_table(protocol: Protocol, dev_all: dict[str, float]) -> str:
 
 def picks_table(protocol: Protocol) -> str:
     lines = ["grid picks (chosen on the other folds; MRR@10 there / on the held-out fold):"]
-    seen = set()
-    for mode, r in protocol.modes.items():
-        if r.ranked_as in seen or r.points <= 1:
-            continue
-        seen.add(r.ranked_as)
+    for r in ranked_modes(protocol, lambda report: report.points > 1):
         for p in r.cv.picks:
             lines.append(f"  {r.ranked_as:<8} fold {p.fold}: {describe(p.picked):<70} {p.train:.3f} / {p.held_out:.3f}")
     return "\n".join(lines)
@@ -51,45 +65,33 @@ def picks_table(protocol: Protocol) -> str:
 def components_table(protocol: Protocol) -> str:
     """Each fold's MRR@10 with the glossary / the need cues on, off, and
     pruned on the other folds."""
-    k = len(protocol.folds)
-    header = f"{'mode':<8} {'piece':<15} {'variant':<13} " + " ".join(f"{'f' + str(i):>6}" for i in range(k)) \
-        + f" {'mean':>7} {'vs on':>7}"
+    header = fold_header(f"{'mode':<8} {'piece':<15} {'variant':<13} ", len(protocol.folds),
+                         f" {'mean':>7} {'vs on':>7}")
     lines = ["glossary and need cues per held-out fold (MRR@10):", header, "-" * len(header)]
-    seen = set()
-    for r in protocol.modes.values():
-        if r.ranked_as in seen:
-            continue
-        seen.add(r.ranked_as)
+    for r in ranked_modes(protocol):
         for kind, c in r.components.items():
             on = mean(c.variants["on"])
             for variant, per_fold in c.variants.items():
-                lines.append(f"{r.ranked_as:<8} {kind:<15} {variant:<13} "
-                             + " ".join(f"{v:>6.3f}" for v in per_fold)
-                             + f" {mean(per_fold):>7.3f} {mean(per_fold) - on:>+7.3f}")
+                lines.append(f"{r.ranked_as:<8} {kind:<15} {variant:<13} {fold_cells(per_fold)}"
+                             f" {mean(per_fold):>7.3f} {mean(per_fold) - on:>+7.3f}")
     return "\n".join(lines)
 
 
 def ablations_table(protocol: Protocol) -> str:
     """Per mode, each component switched off (the rest shipped): each
     fold's MRR@10 and how many folds it does better or worse on."""
-    k = len(protocol.folds)
-    header = f"{'mode':<8} {'switched off':<24} " + " ".join(f"{'f' + str(i):>6}" for i in range(k)) \
-        + f" {'mean':>7} {'vs all on':>9} {'folds +/-':>9}"
+    header = fold_header(f"{'mode':<8} {'switched off':<24} ", len(protocol.folds),
+                         f" {'mean':>7} {'vs all on':>9} {'folds +/-':>9}")
     lines = ["each component switched off, the rest shipped (MRR@10 per fold; folds +/- = folds",
              "better / worse without it):", header, "-" * len(header)]
-    seen = set()
-    for r in protocol.modes.values():
-        if r.ranked_as in seen:
-            continue
-        seen.add(r.ranked_as)
+    for r in ranked_modes(protocol):
         on = mean(r.shipped)
-        lines.append(f"{r.ranked_as:<8} {'(nothing: all on)':<24} " + " ".join(f"{v:>6.3f}" for v in r.shipped)
-                     + f" {on:>7.3f}")
+        lines.append(f"{r.ranked_as:<8} {'(nothing: all on)':<24} {fold_cells(r.shipped)} {on:>7.3f}")
         for name, per_fold in r.ablations.items():
             better = sum(v > s + 1e-9 for v, s in zip(per_fold, r.shipped))
             worse = sum(v < s - 1e-9 for v, s in zip(per_fold, r.shipped))
-            lines.append(f"{r.ranked_as:<8} {name:<24} " + " ".join(f"{v:>6.3f}" for v in per_fold)
-                         + f" {mean(per_fold):>7.3f} {mean(per_fold) - on:>+9.3f} {better:>5}/{worse}")
+            lines.append(f"{r.ranked_as:<8} {name:<24} {fold_cells(per_fold)}"
+                         f" {mean(per_fold):>7.3f} {mean(per_fold) - on:>+9.3f} {better:>5}/{worse}")
     return "\n".join(lines)
 
 
@@ -97,24 +99,18 @@ def needs_table(protocol: Protocol) -> str:
     """Per mode: the need read by the cue lists, by nothing, by the title
     model (search_app/evaluation/need_model.py) alone and with the cue lists,
     the model's knobs picked on the other folds."""
-    k = len(protocol.folds)
-    header = f"{'mode':<8} {'need read by':<22} " + " ".join(f"{'f' + str(i):>6}" for i in range(k)) \
-        + f" {'mean':>7} {'vs cues':>8}"
+    header = fold_header(f"{'mode':<8} {'need read by':<22} ", len(protocol.folds), f" {'mean':>7} {'vs cues':>8}")
     lines = ["needs read by the cue lists or by the model (MRR@10 per held-out fold; the model's",
              "strength C and threshold p picked on the other folds):", header, "-" * len(header)]
-    seen = set()
-    for r in protocol.modes.values():
-        if r.ranked_as in seen or r.needs is None:
-            continue
-        seen.add(r.ranked_as)
+    for r in ranked_modes(protocol, lambda report: report.needs is not None):
         n = r.needs
         cues = mean(n.cues)
         rows = [("cue lists (shipped)", n.cues), ("nothing", n.off),
                 ("title model", [p.held_out for p in n.model.picks]),
                 ("title model + cues", [p.held_out for p in n.model_and_cues.picks])]
         for name, per_fold in rows:
-            lines.append(f"{r.ranked_as:<8} {name:<22} " + " ".join(f"{v:>6.3f}" for v in per_fold)
-                         + f" {mean(per_fold):>7.3f} {mean(per_fold) - cues:>+8.3f}")
+            lines.append(f"{r.ranked_as:<8} {name:<22} {fold_cells(per_fold)}"
+                         f" {mean(per_fold):>7.3f} {mean(per_fold) - cues:>+8.3f}")
         picks = ", ".join(f"f{p.fold}: C={p.picked[0]:g} p>={p.picked[1]:g}" for p in n.model.picks)
         fires = ", ".join(f"C={c:g} p>={t:g}: {f}" for (c, t), f in sorted(n.model_fires.items()))
         lines.append(f"  title model picks: {picks}")

@@ -186,6 +186,21 @@ class Held:
             self.sock.close()
 
 
+def finish_all_and_wait(held: list[Held], proc: subprocess.Popen, timeout: float) -> int | None:
+    """Let every held request send its last bytes at once and read its
+    answer, then wait for the server to exit: its exit code, None if it
+    did not within `timeout` seconds."""
+    threads = [threading.Thread(target=h.finish) for h in held]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None
+
+
 def _refused_within(port: int, seconds: float) -> float | None:
     """Seconds until a new connection is refused, or None if none was."""
     started = time.monotonic()
@@ -250,15 +265,7 @@ def test_sigterm_lets_in_flight_requests_finish(seed_index_dir, scorecard):
         proc.send_signal(signal.SIGTERM)
         refused_after = _refused_within(port, 10.0)
         still_running = proc.poll() is None  # it must be waiting for the held requests
-        threads = [threading.Thread(target=h.finish) for h in held]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=60)
-        try:
-            exit_code = proc.wait(timeout=DRAIN_SECONDS + 10)
-        except subprocess.TimeoutExpired:
-            exit_code = None
+        exit_code = finish_all_and_wait(held, proc, DRAIN_SECONDS + 10)
         exited_after = time.monotonic() - signalled
 
     failures = []

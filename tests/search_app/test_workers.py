@@ -14,8 +14,6 @@ import json
 import os
 import re
 import signal
-import subprocess
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -25,7 +23,7 @@ from pathlib import Path
 
 from indexer.cli import main
 from indexer.index import IndexStore
-from tests.reliability.test_server import Held, _output_of, _raw_get
+from tests.reliability.test_server import Held, _output_of, _raw_get, finish_all_and_wait
 from tests.servers import server_process
 
 ACCESS = re.compile(r"\[(\d+)\] heartsearch\.access: (\w+) (\S+) (\d{3}) [\d.]+ms id=(\w+)")
@@ -144,15 +142,7 @@ def test_sigterm_drains_requests_in_flight_in_every_worker(seed_index_dir):
         proc.send_signal(signal.SIGTERM)
         time.sleep(0.5)
         still_running = proc.poll() is None
-        threads = [threading.Thread(target=h.finish) for h in held]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=60)
-        try:
-            exit_code = proc.wait(timeout=drain + 10)
-        except subprocess.TimeoutExpired:
-            exit_code = None
+        exit_code = finish_all_and_wait(held, proc, drain + 10)
         pids = _pids_of(output, ids, deadline_s=2)
         output.seek(0)
         log = output.read()
