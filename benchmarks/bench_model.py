@@ -15,10 +15,25 @@ calls use 2 intra-op threads, onnxruntime's own parallelism):
   conc q/s    queries per second with 4 threads asking at once (a server).
 
 Throughput runs are repeated and the median reported: other processes may
-share the machine. Agreement: cosine between the torch vectors and each
+share the machine.
+
+Two parts say what bounds a build and a search (issue 17):
+
+  build       the raw model loop (the build's model, as a build loads it,
+              on ~165-token NIH passages in batches of 64, longest first,
+              as indexer/build.py batches them) against the end-to-end
+              build (publish_articles, what `python -m indexer build` runs)
+              of the very same texts, alternating, in the same run: for
+              dynamic int8, any other MiniLM int8 the registry has (the
+              batchable static one) and fp32;
+  bare        single-query encodes/s with nothing around them: one process
+              on one core, and one one-thread process a core at once (the
+              yardstick of the HTTP target: searches/s against bare fp32
+              encodes/s on the same cores). Agreement: cosine between the torch vectors and each
 ONNX variant's over 500 passages of each kind (vectors are unit length).
 
-    PYTHONPATH=. .venv/bin/python -m benchmarks.bench_model [--quick] [--quant-options]
+    PYTHONPATH=. .venv/bin/python -m benchmarks.bench_model [--quick] [--parts build,bare,runtimes]
+    PYTHONPATH=. .venv/bin/python -m benchmarks.bench_model --quant-options
 
 prints a table and writes benchmarks/results/model.json (git-ignored).
 `measure_runtimes()` returns the same dict for a bigger benchmark suite.
@@ -296,6 +311,191 @@ def compare_quant_options(entries: int = 500, quality_texts: int = 500, passages
     return out
 
 
+# ------------------------------------------------------------------ build vs raw model loop
+BUILD_WORDS = 128      # passage length of the build part: ~165 word pieces read by the model
+BUILD_BATCH = 64       # the build's batch size (indexer/build.py)
+
+
+def build_texts(passages_target: int, words: int = BUILD_WORDS):
+    """(articles, texts): whole NIH articles until `passages_target`
+    passages, and every text a build of them embeds (each passage and each
+    article's opening), so the raw loop and the build do the same work."""
+    from indexer.chunking import ChunkingConfig, chunk_article
+    from indexer.models import article_embed_text
+    from indexer.sources import load_corpus
+    chunking = ChunkingConfig(max_words=words)
+    chosen, count = [], 0
+    for article in load_corpus([MEDQUAD]).articles:
+        chosen.append(article)
+        count += len(chunk_article(article, chunking))
+        if count >= passages_target:
+            break
+    texts = [p.embed_text for a in chosen for p in chunk_article(a, chunking)]
+    return chosen, texts + [article_embed_text(a) for a in chosen], chunking
+
+
+class _Quiet:
+    """A progress bar that shows nothing (the build's default draws one)."""
+
+    def __init__(self, total, label):
+        pass
+
+    def update(self, n):
+        pass
+
+    def close(self):
+        pass
+
+
+def raw_model_loop(embedder, texts: list[str]) -> float:
+    """Passages/s of the model alone, batched as the build batches: longest
+    first, BUILD_BATCH texts a call, on the build's embedder (one worker a
+    core)."""
+    ordered = sorted(texts, key=len, reverse=True)
+    started = time.perf_counter()
+    for start in range(0, len(ordered), BUILD_BATCH):
+        embedder.encode(ordered[start:start + BUILD_BATCH], batch_size=BUILD_BATCH)
+    return len(texts) / (time.perf_counter() - started)
+
+
+def end_to_end_build(embedder, articles, chunking) -> tuple[float, int]:
+    """(passages/s, texts embedded) of publish_articles, what `python -m
+    indexer build` runs, into a fresh store and embedding cache: chunking,
+    embedding, SQLite, vector and lexical indexes, checksums, publish."""
+    from indexer.build import publish_articles
+    from indexer.index import IndexStore
+    with tempfile.TemporaryDirectory(prefix="bench-build-") as folder:
+        store = IndexStore(Path(folder) / "index")
+        with store.lock():
+            started = time.perf_counter()
+            report = publish_articles(store, articles, [], embedder, chunking=chunking, progress=_Quiet)
+            seconds = time.perf_counter() - started
+    return report.embedded / seconds, report.embedded
+
+
+def build_models() -> list[str]:
+    """The MiniLM models a build can use: fp32, dynamic int8, and any other
+    int8 (a batchable static one) the registry has."""
+    from indexer.embedding import FP32_MODEL, INT8_MODEL, MODELS
+    others = [m for m in MODELS if "int8" in m and m != INT8_MODEL and "MiniLM" in m]
+    return [INT8_MODEL, *others, FP32_MODEL]
+
+
+def measure_build(models: list[str], passages: int, repeats: int, log=print) -> dict:
+    """Raw model loop and end-to-end build on the same texts, alternating
+    (raw, build, raw, build, ...) so load from other work hits both alike;
+    medians reported."""
+    from indexer.embedding import BUILD_MODEL, load_embedder
+    articles, texts, chunking = build_texts(passages)
+    out: dict = {"texts": len(texts), "articles": len(articles), "passage_words": chunking.max_words,
+                 "batch_size": BUILD_BATCH, "build_model": BUILD_MODEL, "cores": os.cpu_count(),
+                 "load_average_before": [round(x, 2) for x in os.getloadavg()], "models": {}}
+    for name in models:
+        embedder = load_embedder(name)  # as a build loads it: one worker a core
+        count = getattr(embedder, "count_tokens", None)
+        window = getattr(embedder, "max_tokens", 256)
+        if "mean_tokens" not in out and count:
+            out["mean_tokens"] = round(statistics.fmean(min(window, count(t)) for t in texts), 1)
+        embedder.encode(texts[:BUILD_BATCH], batch_size=BUILD_BATCH)  # warm up
+        raw, build, embedded = [], [], None
+        for _ in range(repeats):
+            raw.append(raw_model_loop(embedder, texts))
+            rate, embedded = end_to_end_build(embedder, articles, chunking)
+            build.append(rate)
+        row = {"name": embedder.name, "raw_passages_per_s": round(statistics.median(raw), 1),
+               "build_passages_per_s": round(statistics.median(build), 1),
+               "build_over_raw": round(statistics.median(build) / statistics.median(raw), 3),
+               "texts_embedded_by_build": embedded, "threads": getattr(embedder, "threads", None),
+               "raw_runs": [round(r, 1) for r in raw], "build_runs": [round(b, 1) for b in build]}
+        out["models"][name] = row
+        log(f"  {name}: raw model loop {row['raw_passages_per_s']} passages/s, build "
+            f"{row['build_passages_per_s']} ({row['build_over_raw']:.0%} of raw); "
+            f"load average {os.getloadavg()[0]:.1f}")
+    out["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    return out
+
+
+# ------------------------------------------------------------------ bare single-query encodes on every core
+def _encode_worker(name: str, texts: list[str], seconds: float, barrier, results) -> None:
+    """One process, one intra-op thread: single-query encodes of distinct
+    texts for `seconds` after every worker is ready."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from indexer.embedding import load_embedder
+    embedder = load_embedder(name, threads=1)
+    for text in texts[-5:]:
+        embedder.encode([text])  # warm up
+    barrier.wait()
+    done, started = 0, time.perf_counter()
+    cpu = time.process_time()
+    while time.perf_counter() - started < seconds and done < len(texts) - 5:
+        embedder.encode([texts[done]])
+        done += 1
+    elapsed = time.perf_counter() - started
+    results.put({"encodes": done, "seconds": elapsed, "cpu_s": time.process_time() - cpu})
+
+
+def bare_encodes_per_s(name: str, processes: int, seconds: float, texts: list[str]) -> dict:
+    """Single-query encodes/s of model `name` with `processes` one-thread
+    processes running at once (2 on 2 cores: the HTTP target's yardstick,
+    the model with nothing around it). Each process gets its own texts."""
+    import multiprocessing
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(processes), context.Queue()
+    share = len(texts) // processes
+    workers = [context.Process(target=_encode_worker, args=(name, texts[i * share:(i + 1) * share], seconds,
+                                                            barrier, results)) for i in range(processes)]
+    for w in workers:
+        w.start()
+    rows = [results.get(timeout=600) for _ in workers]
+    for w in workers:
+        w.join()
+    return {"processes": processes, "intra_op_threads": 1,
+            "encodes_per_s": round(sum(r["encodes"] / r["seconds"] for r in rows), 1),
+            "per_process": [round(r["encodes"] / r["seconds"], 1) for r in rows],
+            "cpu_ms_per_encode": round(1000 * sum(r["cpu_s"] for r in rows) / max(1, sum(r["encodes"] for r in rows)),
+                                       3),
+            "seconds": seconds}
+
+
+def measure_bare_encodes(models: list[str], seconds: float, log=print) -> dict:
+    """Per model: bare single-query encodes/s on one core (one process) and
+    on every core (one process a core, concurrently)."""
+    from benchmarks.common import unique_queries
+    cores = os.cpu_count() or 1
+    texts = unique_queries(3000)
+    out = {"texts": "benchmarks.common.unique_queries, distinct per process", "cores": cores, "models": {}}
+    for name in models:
+        row = {"one_core": bare_encodes_per_s(name, 1, seconds, texts),
+               "all_cores": bare_encodes_per_s(name, cores, seconds, texts),
+               "load_average": [round(x, 2) for x in os.getloadavg()]}
+        out["models"][name] = row
+        log(f"  {name}: bare single-query encodes/s: one core {row['one_core']['encodes_per_s']}, "
+            f"{cores} cores {row['all_cores']['encodes_per_s']} ({row['all_cores']['cpu_ms_per_encode']} CPU-ms "
+            f"each); load average {row['load_average'][0]}")
+    return out
+
+
+def format_build(build: dict) -> str:
+    lines = [f"build vs raw model loop: {build['texts']} texts of ~{build.get('mean_tokens')} word pieces "
+             f"({build['articles']} NIH articles at {build['passage_words']} words a passage), "
+             f"batches of {build['batch_size']}, {build['cores']} cores",
+             "| model | raw model loop passages/s | end-to-end build passages/s | build / raw |",
+             "| --- | ---: | ---: | ---: |"]
+    for name, r in build["models"].items():
+        lines.append(f"| {name} | {r['raw_passages_per_s']} | {r['build_passages_per_s']} | "
+                     f"{r['build_over_raw']:.2f} |")
+    return "\n".join(lines)
+
+
+def format_bare(bare: dict) -> str:
+    lines = ["bare single-query encodes/s (one process a core, one intra-op thread each, distinct texts)",
+             f"| model | one core | {bare['cores']} cores at once | CPU ms an encode |", "| --- | ---: | ---: | ---: |"]
+    for name, r in bare["models"].items():
+        lines.append(f"| {name} | {r['one_core']['encodes_per_s']} | {r['all_cores']['encodes_per_s']} | "
+                     f"{r['all_cores']['cpu_ms_per_encode']} |")
+    return "\n".join(lines)
+
+
 def machine() -> dict:
     import onnxruntime
     import torch
@@ -328,10 +528,19 @@ def format_report(report: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--parts", default=None,
+                        help="comma-separated: build (raw model loop vs end-to-end build), bare (single-query "
+                             "encodes/s on one and on every core), runtimes (the runtime matrix); default all "
+                             "three, with --quick build,bare")
     parser.add_argument("--runtimes", nargs="+", default=list(RUNTIMES), choices=RUNTIMES)
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--passages", type=int, default=256, help="pieces per throughput run")
     parser.add_argument("--repeats", type=int, default=5, help="rounds over all configurations")
+    parser.add_argument("--build-passages", type=int, default=1500, help="passages of the build part")
+    parser.add_argument("--build-repeats", type=int, default=3, help="raw/build rounds of the build part")
+    parser.add_argument("--build-models", default=None, metavar="NAME[,NAME]",
+                        help="models of the build part (default: dynamic int8, any other MiniLM int8, fp32)")
+    parser.add_argument("--bare-seconds", type=float, default=15, help="seconds of each bare-encode run")
     parser.add_argument("--quick", action="store_true", help="fewer texts and calls (a smoke run)")
     parser.add_argument("--quant-options", action="store_true",
                         help="compare int8 quantisation options instead")
@@ -347,11 +556,29 @@ def main(argv: list[str] | None = None) -> int:
         out.write_text(json.dumps(rows, indent=2) + "\n")
         print(f"wrote {out}")
         return 0
-    kwargs = dict(passages=32, repeats=1, query_calls=20, quality_texts=32, entries=20) if args.quick else \
-        dict(passages=args.passages, repeats=args.repeats)
-    report = measure_runtimes(tuple(args.runtimes), tuple(args.threads), **kwargs)
-    print()
-    print(format_report(report))
+    parts = {p.strip() for p in (args.parts or ("build,bare" if args.quick else "build,bare,runtimes")).split(",")
+             if p.strip()}
+    if args.quick:
+        args.build_passages, args.build_repeats, args.bare_seconds = 120, 1, 3
+    models = args.build_models.split(",") if args.build_models else build_models()
+    report: dict = {}
+    if "runtimes" in parts:
+        kwargs = dict(passages=32, repeats=1, query_calls=20, quality_texts=32, entries=20) if args.quick else \
+            dict(passages=args.passages, repeats=args.repeats)
+        report.update(measure_runtimes(tuple(args.runtimes), tuple(args.threads), **kwargs))
+        print()
+        print(format_report(report))
+    if "build" in parts:
+        print(f"\nbuild vs raw model loop ({', '.join(models)}) ...", flush=True)
+        report["build"] = measure_build(models, args.build_passages, args.build_repeats)
+        print(format_build(report["build"]))
+    if "bare" in parts:
+        from indexer.embedding import BUILD_MODEL, FP32_MODEL
+        bare_models = list(dict.fromkeys([FP32_MODEL, BUILD_MODEL, *models]))
+        print(f"\nbare single-query encodes ({', '.join(bare_models)}) ...", flush=True)
+        report["bare_encodes"] = measure_bare_encodes(bare_models, args.bare_seconds)
+        print(format_bare(report["bare_encodes"]))
+    report.setdefault("machine", machine())
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nwrote {args.out}")

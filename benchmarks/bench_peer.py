@@ -24,7 +24,9 @@ Systems
                sentence-transformers (HEARTSEARCH_RUNTIME=torch). Both give
                the same vectors, so by default torch only runs the queries
                on the ONNX-built index; `--torch build` also times a full
-               torch build (2-3 minutes more).
+               torch build (2-3 minutes more). --int8 (run_all.py always
+               passes it) adds BUILD_MODEL, the int8 model new indexes are
+               built with: the row issue 17's peer target compares.
   txtai        Embeddings(path=<model folder>, content=True): dense, and
                with hybrid=True (txtai's BM25 over its own tokens, fused
                with the dense scores). txtai runs the model with torch via
@@ -144,9 +146,10 @@ INT8 = False  # --int8: HeartSearch with the int8 model as well
 def heartsearch_embedder(runtime: str):
     """A fresh model object, as HEARTSEARCH_RUNTIME=<runtime> loads it
     (not the process-wide one from load_embedder, which is loaded once)."""
-    from indexer.embedding import OnnxEmbedder, SentenceTransformerEmbedder
-    if runtime == "int8":  # the model new indexes are built with (docs/quality.md)
-        return OnnxEmbedder("int8")
+    from indexer.embedding import BUILD_MODEL, OnnxEmbedder, SentenceTransformerEmbedder, model_spec
+    if runtime == "int8":  # the model new indexes are built with (docs/quality.md), whichever int8 it is
+        spec = model_spec(BUILD_MODEL)
+        return OnnxEmbedder(spec.precision, weights=spec.weights)
     return OnnxEmbedder("fp32") if runtime == "onnx" else SentenceTransformerEmbedder()
 
 
@@ -280,7 +283,9 @@ def bench_heartsearch(articles, pages, queries, torch: str, rounds: int, workdir
     started = time.perf_counter()
     ensure_export("fp32")  # the one-time exports, cached: not part of a build
     if INT8:
-        ensure_export("int8")
+        from indexer.embedding import BUILD_MODEL, model_spec
+        spec = model_spec(BUILD_MODEL)
+        ensure_export(spec.precision, weights=spec.weights)
     log(f"ONNX export ready ({time.perf_counter() - started:.1f}s, not counted)")
     rows = []
     runtimes = ("onnx", "torch") if torch == "build" else ("onnx",)
@@ -385,7 +390,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: ~40 articles, 5 queries, one pass, no torch")
     parser.add_argument("--int8", action="store_true",
-                        help="also build and query HeartSearch with the int8 model (its default for new indexes)")
+                        help="also build and query HeartSearch with the model new indexes are built with "
+                             "(indexer.embedding.BUILD_MODEL, an int8 model; `make bench` passes this)")
     parser.add_argument("--json", type=Path, default=RESULTS, help="where to write the results")
     args = parser.parse_args(argv)
     global INT8

@@ -229,3 +229,88 @@ def project_env(**extra: str) -> dict[str, str]:
     env["PYTHONUNBUFFERED"] = "1"
     env.update(extra)
     return env
+
+
+# ------------------------------------------------------------------ queries
+
+# Ways readers put a question about a condition, for unique_queries(): the
+# dev queries alone are only 100 texts, and a benchmark that asks them
+# again and again would measure whatever caches a repeat, not a search.
+LAY_PHRASINGS = ("what is {t}", "{t} symptoms", "how is {t} treated", "what causes {t}", "is {t} serious",
+                 "can {t} be cured", "{t} in children", "living with {t}", "is {t} hereditary",
+                 "how do doctors test for {t}", "{t} warning signs", "can you prevent {t}",
+                 "{t} and exercise", "{t} life expectancy", "does {t} go away on its own",
+                 "{t} medication side effects", "what to eat with {t}", "{t} in older adults")
+# The question forms of the NIH titles ("What is (are) Angina ?"), stripped
+# to leave the condition they ask about.
+_TITLE_FORMS = (r"what is \(are\)", r"what are the symptoms of", r"what are the treatments for",
+                r"how to diagnose", r"how to prevent", r"what causes", r"who is at risk for",
+                r"what is the outlook for", r"what research \(or clinical trials\) is being done for",
+                r"what are the genetic changes related to", r"is .+ inherited", r"do you have information about",
+                r"how many people are affected by", r"what to do for", r"what are the complications of")
+
+
+def title_topic(title: str) -> str | None:
+    """The condition an NIH question title asks about, lower-cased, or None
+    when the title is not one of the known question forms."""
+    import re
+    text = title.strip().rstrip("?").strip().rstrip("?").strip()
+    lowered = text.lower()
+    inherited = re.fullmatch(r"is (.+) inherited", lowered)
+    if inherited:
+        return inherited.group(1).strip() or None
+    for form in _TITLE_FORMS:
+        match = re.match(form + r"\s+(.+)", lowered)
+        if match:
+            topic = match.group(1).strip(" .:")
+            return topic if 2 < len(topic) <= 60 else None
+    return None
+
+
+def unique_queries(count: int, seed: int = 17, dev_queries: Path = DEV_QUERIES, corpus: Path = MEDQUAD) -> list[str]:
+    """`count` distinct reader-style questions, the same list for the same
+    arguments: the dev queries first, then lay phrasings of the conditions
+    the NIH titles ask about, in a seeded shuffle. Figures for unique queries
+    must never ask a text twice (a repeat is answered by the query-vector
+    cache, which the repeated-question run measures on its own). Raises
+    ValueError if the sources cannot make `count` texts."""
+    import random
+    seen: set[str] = set()
+    out: list[str] = []
+
+    def keep(text: str) -> None:
+        text = " ".join(text.split())
+        if text and text.casefold() not in seen:
+            seen.add(text.casefold())
+            out.append(text)
+
+    if dev_queries.exists():
+        for line in dev_queries.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                keep(json.loads(line).get("query", ""))
+    topics: list[str] = []
+    if corpus.exists():
+        with open(corpus, encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    topic = title_topic(json.loads(line).get("title", ""))
+                    if topic and topic not in topics:
+                        topics.append(topic)
+    rng = random.Random(seed)
+    generated = [p.format(t=t) for t in topics for p in LAY_PHRASINGS]
+    rng.shuffle(generated)
+    for text in generated:
+        if len(out) >= count:
+            break
+        keep(text)
+    if len(out) < count:
+        raise ValueError(f"only {len(out)} distinct queries can be made from {dev_queries} and {corpus}")
+    head = out[:count]
+    rng.shuffle(head)
+    return head
+
+
+def load_average() -> list[float]:
+    """The 1, 5 and 15 minute load averages, recorded beside every figure:
+    other work on a shared machine makes every figure worse."""
+    return [round(x, 2) for x in os.getloadavg()]
