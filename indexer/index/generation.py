@@ -219,7 +219,7 @@ class Generation:
             end, last = start + 1, segment.first_passage + segment.passage_total
             while end < len(ids) and ids[end] == ids[end - 1] + 1 and ids[end] < last:
                 end += 1
-            rows.append(segment.index.reconstruct_n(ids[start] - segment.first_passage, end - start))
+            rows.append(segment.stored_vectors(ids[start] - segment.first_passage, end - start))
             start = end
         return np.vstack(rows) if rows else np.zeros((0, self.manifest["dimension"]), dtype=np.float32)
 
@@ -342,10 +342,8 @@ class Generation:
             yield segment, (np.arange(segment.passage_total) if live is None else np.flatnonzero(live))
 
     def vectors(self) -> np.ndarray:
-        """All live passage vectors, in passage-id order (decoded if quantised)."""
-        parts = [segment.index.reconstruct_batch(local) if len(local) else
-                 np.zeros((0, segment.index.d), dtype=np.float32)
-                 for segment, local in self.live_passages()]
+        """All live passage vectors, in passage-id order (float16-rounded where quantised)."""
+        parts = [segment.stored_vectors(0, segment.passage_total)[local] for segment, local in self.live_passages()]
         return np.vstack(parts) if parts else np.zeros((0, self.manifest["dimension"]), dtype=np.float32)
 
     # ---------------------------------------------------------------- checks

@@ -44,7 +44,7 @@ from typing import Any, Mapping
 
 from indexer.models import Article, Repair
 
-FORMAT_VERSION = 5  # 5: articles keep their repairs and source text, passages their heading
+FORMAT_VERSION = 6  # 5: articles keep their repairs and source text, passages their heading; 6: passage_vectors.npy
 
 CURRENT = "CURRENT"
 LOCK = ".lock"
@@ -59,7 +59,12 @@ VECTORS = "vectors.faiss"
 ARTICLE_VECTORS = "articles.faiss"
 METADATA = "passages.sqlite"
 LEXICAL = "lexical.npz"
-SEGMENT_FILES = (VECTORS, ARTICLE_VECTORS, METADATA, LEXICAL)  # each has a checksum in segment.json
+# The passage vectors again, as a plain array (float32, or float16 where the
+# vector index is quantised anyway): a search reads back the vectors of every
+# passage of the articles it shows, and an IVF index gives them back one at a
+# time, slowly; a memory-mapped array gives them as a slice.
+PASSAGE_VECTORS = "passage_vectors.npy"
+SEGMENT_FILES = (VECTORS, ARTICLE_VECTORS, METADATA, LEXICAL, PASSAGE_VECTORS)  # each has a checksum in segment.json
 
 SCHEMA = """
 CREATE TABLE articles (

@@ -54,8 +54,8 @@ def plan_merge(writer: GenerationWriter, incoming: int = 1) -> MergePlan:
 
 def segment_content(segments: Sequence[Segment], deleted: set[int]) -> SegmentContent:
     """The live articles, passages and vectors of `segments`, re-read from
-    disk for merging (vectors as stored: exact unless the segment was
-    quantised)."""
+    disk for merging (vectors as stored: exact unless the segment's index
+    was quantised, then float16-rounded)."""
     articles, passages, vectors, article_vectors = [], [], [], []
     for segment in segments:
         for found in segment.article_rows():
@@ -67,7 +67,7 @@ def segment_content(segments: Sequence[Segment], deleted: set[int]) -> SegmentCo
             for stored in segment.stored_passages(article.id):
                 passages.append(Passage(article.id, stored["position"], stored["text"], stored["embed_text"],
                                         tuple(json.loads(stored["sentences"])), stored["heading"]))
-                vectors.append(segment.index.reconstruct(stored["id"] - segment.first_passage))
+                vectors.append(segment.stored_vectors(stored["id"] - segment.first_passage, 1)[0])
     dimension = segments[0].index.d if segments else 0
     return SegmentContent(articles, passages,
                           np.array(vectors, dtype=np.float32).reshape(-1, dimension),

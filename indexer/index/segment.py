@@ -21,7 +21,8 @@ import numpy as np
 from indexer.index.errors import IndexCorrupt
 from indexer.index.files import read_json, sha256_file
 from indexer.index.layout import (ARTICLE_COLUMNS, ARTICLE_VECTORS, LEXICAL, METADATA, PASSAGE_RECORD_SELECT,
-                                  SEGMENT_FILES, SEGMENT_META, VECTORS, schema_problems, select_articles)
+                                  PASSAGE_VECTORS, SEGMENT_FILES, SEGMENT_META, VECTORS, schema_problems,
+                                  select_articles)
 from indexer.index.lexical import LexicalIndex
 
 
@@ -38,6 +39,7 @@ class Segment:
         self.article_total = int(self.meta["articles"])
         self.index = self._read_faiss(VECTORS)
         self.article_index = self._read_faiss(ARTICLE_VECTORS)
+        self._stored_vectors = self._read_array(PASSAGE_VECTORS)
         uri = f"file:{path / METADATA}?mode=ro&immutable=1"
         try:
             self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
@@ -51,12 +53,14 @@ class Segment:
                                f"({'; '.join(mismatch)}); rebuild with `python -m indexer build`")
         self._lock = threading.Lock()
         self._verified_stamp: tuple | None = None
-        if not (self.index.ntotal == count == self.passage_total) \
-                or self.article_index.ntotal != self.article_total:
+        if not (self.index.ntotal == count == self.passage_total == len(self._stored_vectors)) \
+                or self.article_index.ntotal != self.article_total \
+                or self._stored_vectors.shape[1:] != (self.index.d,):
             raise IndexCorrupt(
                 f"segment {path} disagrees with itself: segment.json says {self.passage_total} passages "
                 f"and {self.article_total} articles, FAISS has {self.index.ntotal} and "
-                f"{self.article_index.ntotal}, SQLite has {count} passages")
+                f"{self.article_index.ntotal}, SQLite has {count} passages, {PASSAGE_VECTORS} holds "
+                f"{self._stored_vectors.shape}")
 
     def _read_faiss(self, filename: str):
         # Memory-mapped, read-only: the vectors stay in the OS page cache, so
@@ -67,6 +71,21 @@ class Segment:
         except RuntimeError as err:
             raise IndexCorrupt(f"segment {self.path}: {filename} cannot be read "
                                f"({str(err).splitlines()[0]})")
+
+    def _read_array(self, filename: str) -> np.ndarray:
+        # Memory-mapped like the FAISS files: pages shared between processes.
+        try:
+            array = np.load(self.path / filename, mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError) as err:
+            raise IndexCorrupt(f"segment {self.path}: {filename} cannot be read ({err})")
+        if array.ndim != 2:
+            raise IndexCorrupt(f"segment {self.path}: {filename} is not a table of vectors")
+        return array
+
+    def stored_vectors(self, start: int, count: int) -> np.ndarray:
+        """The vectors of local passages [start, start + count) as float32,
+        as written (exact, or float16-rounded where the index is quantised)."""
+        return np.asarray(self._stored_vectors[start:start + count], dtype=np.float32)
 
     def query(self, sql: str, params: Sequence = ()) -> list[sqlite3.Row]:
         with self._lock:

@@ -44,8 +44,10 @@ def _segment_problems(segment: Segment) -> list[str]:
         problems.append(f"{segment.name}: passages are not grouped by article")
     if segment.passage_total:
         storage = segment.meta["vector_index"].get("storage", "flat")
-        norms = np.linalg.norm(segment.index.reconstruct_n(0, segment.index.ntotal), axis=1)
-        bad = int(np.sum(np.abs(norms - 1.0) > NORM_TOLERANCE.get(storage, 1e-3)))
-        if bad:
-            problems.append(f"{segment.name}: {bad} vectors are not unit length")
+        tolerance = NORM_TOLERANCE.get(storage, 1e-3)
+        for kind, vectors in (("vectors", segment.index.reconstruct_n(0, segment.index.ntotal)),
+                              ("stored vectors", segment.stored_vectors(0, segment.passage_total))):
+            bad = int(np.sum(np.abs(np.linalg.norm(vectors, axis=1) - 1.0) > tolerance))
+            if bad:
+                problems.append(f"{segment.name}: {bad} {kind} are not unit length")
     return problems

@@ -24,8 +24,8 @@ from indexer.faults import checkpoint
 from indexer.index.errors import writing
 from indexer.index.files import fsync_dir, sha256_file, write_json_durably
 from indexer.index.generation import Generation
-from indexer.index.layout import (ARTICLE_VECTORS, FORMAT_VERSION, LEXICAL, MANIFEST, METADATA, SCHEMA, SEGMENT_FILES,
-                                  SEGMENT_META, VECTORS, article_row, insert_statement, row)
+from indexer.index.layout import (ARTICLE_VECTORS, FORMAT_VERSION, LEXICAL, MANIFEST, METADATA, PASSAGE_VECTORS, SCHEMA,
+                                  SEGMENT_FILES, SEGMENT_META, VECTORS, article_row, insert_statement, row)
 from indexer.index.lexical import write_lexical_index
 from indexer.index.segment import Segment, article_summaries
 from indexer.index.vectors import VectorIndexSettings, build_vector_index
@@ -67,6 +67,8 @@ def write_segment(folder: Path, content: SegmentContent, *, model: str, dimensio
     article_vectors = np.ascontiguousarray(content.article_vectors, dtype=np.float32).reshape(-1, dimension)
     passage_index, passage_info = build_vector_index(vectors, vector_settings, probe_vectors)
     faiss.write_index(passage_index, str(folder / VECTORS))
+    exact = passage_info["type"] == "flat" or passage_info.get("storage") == "flat"
+    np.save(folder / PASSAGE_VECTORS, vectors.astype(np.float32 if exact else np.float16))
     article_index, article_info = build_vector_index(article_vectors, vector_settings, probe_vectors)
     faiss.write_index(article_index, str(folder / ARTICLE_VECTORS))
     checkpoint("faiss-written")

@@ -141,5 +141,22 @@ def test_manifest_names_segments_whose_files_have_checksums(seed_index_dir):
     manifest = json.loads((seed_index_dir / "generations" / store.current_name() / "manifest.json").read_text())
     (segment,) = manifest["segments"]
     meta = json.loads((seed_index_dir / "segments" / segment["name"] / "segment.json").read_text())
-    assert set(meta["checksums"]) == {"vectors.faiss", "articles.faiss", "passages.sqlite", "lexical.npz"}
+    assert set(meta["checksums"]) == {"vectors.faiss", "articles.faiss", "passages.sqlite", "lexical.npz",
+                                      "passage_vectors.npy"}
     assert meta["vector_index"]["type"] == "flat" and meta["passages"] == manifest["passages"]
+
+
+def test_a_damaged_passage_vectors_file_is_reported_not_served(writable_index):
+    """The array the search reads passage vectors from is checked like the
+    other files: truncated, it cannot be opened; another shape, the segment
+    disagrees with itself."""
+    import numpy as np
+    store = IndexStore(writable_index)
+    path = live_segment_file(writable_index, "passage_vectors.npy")
+    stored = np.load(path)
+    np.save(path, stored[:-1])
+    with pytest.raises(IndexCorrupt, match="disagrees with itself"):
+        store.open_current()
+    path.write_bytes(b"not an array")
+    with pytest.raises(IndexCorrupt, match="passage_vectors.npy cannot be read"):
+        store.open_current()

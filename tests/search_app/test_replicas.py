@@ -48,8 +48,10 @@ def test_two_replicas_switch_generation_together_under_load(writable_index, tmp_
 
     publish("Version one: the pulmonary valve sits between the right ventricle and the lungs.")
     query = "?" + urllib.parse.urlencode({"q": "pulmonary valve probe", "k": 3})
-    with running_server(writable_index, HEARTSEARCH_RELOAD_INTERVAL="0.3") as first, \
-            running_server(writable_index, HEARTSEARCH_RELOAD_INTERVAL="0.3") as second:
+    # One worker a replica: the workers of one server switch each on its own
+    # (tests/search_app/test_workers.py checks each never goes back).
+    single = {"HEARTSEARCH_RELOAD_INTERVAL": "0.3", "HEARTSEARCH_WORKERS": "1"}
+    with running_server(writable_index, **single) as first, running_server(writable_index, **single) as second:
         replicas = (first, second)
         seen = {(base, n): [] for base in replicas for n in range(2)}  # per client thread, in order
         failures, stop = [], threading.Event()

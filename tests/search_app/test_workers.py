@@ -156,15 +156,16 @@ def test_sigterm_drains_requests_in_flight_in_every_worker(seed_index_dir):
     assert "stopped after SIGTERM: every request in progress was answered" in log
 
 
-def _sqlite_fds() -> dict[str, str]:
-    """This process's open SQLite files: fd number -> path."""
+def _sqlite_fds(under: Path) -> dict[str, str]:
+    """This process's open SQLite files below `under`: fd number -> path
+    (other tests' segments, their folders since removed, may be open too)."""
     found = {}
     for fd in Path("/proc/self/fd").iterdir():
         try:
             target = str(fd.readlink())
         except OSError:
             continue
-        if target.endswith(".sqlite"):
+        if target.endswith(".sqlite") and target.startswith(str(under.resolve())):
             found[fd.name] = target
     return found
 
@@ -176,14 +177,14 @@ def test_a_forked_worker_reads_through_sqlite_connections_of_its_own(seed_index_
     generation = IndexStore(seed_index_dir).open_current()
     try:
         gc.collect()  # connections of segments no longer open (the fixture's publish) wait for a collection
-        parent_files = _sqlite_fds()
+        parent_files = _sqlite_fds(seed_index_dir)
         ids = [1, 2, 3]
         expected = {pid: record.text for pid, record in generation.passages(ids).items()}
         read_end, write_end = os.pipe()
         child = os.fork()
         if child == 0:  # pragma: no cover - the child reports through the pipe and never returns
             try:
-                report = {"files": _sqlite_fds(),
+                report = {"files": _sqlite_fds(seed_index_dir),
                           "texts": {str(k): v.text for k, v in generation.passages(ids).items()}}
             except BaseException as err:
                 report = {"error": repr(err)}
