@@ -13,7 +13,9 @@ the pooling configuration it needs, and `manifest.json`. An MPNet encoder
         and sequence axes) of the model in the spec's package;
   int8  the fp32 export with its weights dynamically quantised to int8
         (quantize.py: `onnxruntime.quantization.quantize_dynamic`, the
-        weights' options).
+        weights' options);
+  int8-token  the fp32 export rewritten to int8 with per-token activation
+        scales (quantize.py: `quantize_per_token`; MiniLM only).
 
 Where: `$HEARTSEARCH_MODEL_CACHE`, else `data/models/` in the project (one
 cache for every index folder: the export depends only on the model, not on
@@ -29,7 +31,7 @@ exports in the cache are serialised by a lock file, so readers never see a
 half-written export and two processes never both export. No network: the
 model comes from the installed package (HF_HUB_OFFLINE=1 is set).
 
-Command line: `python -m indexer.embedding.export [fp32|int8 ...] [--weights NAME] [--cache DIR]`;
+Command line: `python -m indexer.embedding.export [fp32|int8|int8-token ...] [--weights NAME] [--cache DIR]`;
 `--sources` only makes every registered model's source folder ready (a split
 zip reassembled and verified: split_zip.py), as `make install` does.
 """
@@ -48,7 +50,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from indexer.settings import MODEL_CACHE
 from indexer.embedding.cache_files import cache_lock, file_sha256
-from indexer.embedding.quantize import QUANT_OPTIONS, quant_options, quantize_int8
+from indexer.embedding.quantize import QUANT_OPTIONS, QUANTIZED_PRECISIONS, quant_options, quantize, quantize_int8
 from indexer.embedding.registry import DEFAULT_MODEL, SPECS, ModelSpec, model_spec, onnx_precisions, onnx_spec
 
 log = logging.getLogger(__name__)
@@ -104,6 +106,8 @@ def expected_identity(variant: str, source: Path, weights: str | None = None) ->
                 "source_files": source_fingerprint(source)}
     if variant == "int8":
         identity["quantization"] = dict(quant_options(weights or MODEL_NAME), weight_type="QInt8")
+    elif variant in QUANTIZED_PRECISIONS:
+        identity["quantization"] = dict(quant_options(weights or MODEL_NAME, variant))
     return identity
 
 
@@ -155,13 +159,18 @@ def _ensure_locked(variant: str, cache_dir: Path, source: Path, weights: str | N
     problem = check_export(target, identity)  # another process may have exported meanwhile
     if problem is None:
         return target
-    fp32 = _ensure_locked("fp32", cache_dir, source, weights) if variant == "int8" else None
+    fp32 = _ensure_locked("fp32", cache_dir, source, weights) if variant != "fp32" else None
     log.info("exporting %s to ONNX %s in %s (%s)", identity["model"], variant, target, problem)
     started = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=cache_dir))
     try:
-        extra = _export_fp32(source, tmp) if fp32 is None else \
-            _quantize_int8(fp32, tmp, quant_options(weights or MODEL_NAME))
+        if fp32 is None:
+            extra = _export_fp32(source, tmp)
+        elif variant == "int8":
+            extra = _quantize_int8(fp32, tmp, quant_options(weights or MODEL_NAME))
+        else:
+            quantize(variant, fp32 / "model.onnx", tmp / "model.onnx", quant_options(weights or MODEL_NAME, variant))
+            extra = {}
         for name in COPIED_FILES:
             (tmp / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source / name, tmp / name)

@@ -34,21 +34,45 @@ def _pad_id(tokenizer) -> int:
     return int(tokenizer.token_to_id("[PAD]") or 0)
 
 
+# Precisions whose activation scale spans a whole model call (dynamic
+# quantisation): in a batch, a text's vector would depend on its batch-mates
+# (measurably off its vector alone: docs/performance.md, "int8: one text per
+# model call") and a cached passage vector would not be reproducible.
+ONE_TEXT_PER_CALL = ("int8",)
+# Word pieces (rows x padded width) per model call, for precisions that batch
+# better in small calls: int8-token's large batches ran slower per text than
+# small ones on the 2-core machine (the extra passes over its activations
+# leave the cache; docs/performance.md, "Batchable int8").
+MAX_BATCH_TOKENS = {"int8-token": 1024}
+
+
+def _batches(order: list[int], lengths: list[int], size: int, max_tokens: int | None = None) -> list[list[int]]:
+    """`order` (longest first) cut into batches of at most `size` rows and,
+    if `max_tokens`, at most that many padded word pieces (rows x the
+    first row's length); a text longer than `max_tokens` is a batch alone."""
+    batches: list[list[int]] = []
+    for i in order:
+        batch = batches[-1] if batches else None
+        if batch is not None and len(batch) < size and \
+                (max_tokens is None or (len(batch) + 1) * lengths[batch[0]] <= max_tokens):
+            batch.append(i)
+        else:
+            batches.append([i])
+    return batches
+
+
 class OnnxEmbedder(CountingEmbedder):
-    """The ONNX export of `variant` ("fp32" or "int8", the spec's
-    precision), named as the registry names that model.
+    """The ONNX export of `variant` (the spec's precision: "fp32", "int8",
+    "int8-token"), named as the registry names that model.
 
     "fp32" agrees with the torch model to float rounding and so has
     the torch model's name (an index built with either serves the other);
-    "int8" (dynamically quantised weights) differs measurably and has its
-    own, so an index refuses a mix.
+    the int8 precisions differ measurably and have their own, so an index
+    refuses a mix.
 
-    fp32 texts are batched (padded to the batch's longest; the mask makes
-    padding irrelevant). int8 texts run one at a time: dynamic quantisation
-    scales a call's activations together, so in a batch a text's vector
-    would depend on its batch-mates (measurably off its vector alone:
-    docs/performance.md, "int8: one text per model call") and a cached
-    passage vector would not be reproducible.
+    fp32 and int8-token texts are batched (padded to the batch's longest; the
+    mask makes padding irrelevant, and int8-token scales each token on its
+    own). int8 texts run one at a time (ONE_TEXT_PER_CALL).
     """
 
     PARALLEL_MIN_TEXTS = 8  # fewer texts (a query) run in the caller's thread
@@ -77,7 +101,8 @@ class OnnxEmbedder(CountingEmbedder):
         self.dimension = int(pooling["word_embedding_dimension"])
         self.max_tokens = int(config["max_seq_length"])
         self._lowercase = bool(config.get("do_lower_case"))
-        self._per_text = variant != "fp32"
+        self._per_text = variant in ONE_TEXT_PER_CALL
+        self._max_batch_tokens = MAX_BATCH_TOKENS.get(variant)
 
         tokenizer_file = str(self.folder / "tokenizer.json")
         self._tokenizer = Tokenizer.from_file(tokenizer_file)
@@ -127,7 +152,7 @@ class OnnxEmbedder(CountingEmbedder):
         # Longest first, as sentence-transformers does: batches of similar
         # length waste less padding. Rows go back to the caller's order.
         order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
-        batches = [order[start:start + size] for start in range(0, len(order), size)]
+        batches = _batches(order, [len(row) for row in ids], size, self._max_batch_tokens)
         out = np.empty((len(ids), self.dimension), dtype=np.float32)
         bar = None
         if show_progress:

@@ -72,7 +72,7 @@ class ModelSpec:
     vocabulary: str     # WordPiece vocabulary in the model folder: one piece a line
     tokenizer: str      # the `tokenizers` JSON in the model folder
     runtimes: tuple[str, ...]
-    precision: str      # "fp32" or "int8" (the ONNX export variant)
+    precision: str      # "fp32", "int8" or "int8-token" (the ONNX export variant)
     no_good_match_similarity: float
     parts: tuple[str, ...] = ()
     weights_sha256: str | None = None
@@ -107,6 +107,7 @@ class ModelSpec:
 
 FP32_MODEL = "all-MiniLM-L6-v2"
 INT8_MODEL = f"{FP32_MODEL}-onnx-int8"
+INT8_TOKEN_MODEL = f"{FP32_MODEL}-onnx-int8-token"
 MPNET_FP32_MODEL = "all-mpnet-base-v2"
 MPNET_INT8_MODEL = f"{MPNET_FP32_MODEL}-onnx-int8"
 
@@ -129,6 +130,11 @@ SPECS: tuple[ModelSpec, ...] = (
     # int8: dynamically quantised ONNX weights; measurably different
     # vectors, so its own name, and an index refuses a mix.
     ModelSpec(name=INT8_MODEL, runtimes=("onnx",), precision="int8",
+              no_good_match_similarity=0.28, **_MINILM),
+    # int8-token: int8 weights, activations scaled per token (quantize.py), so
+    # a text's vector does not depend on its batch-mates and texts batch; closer
+    # to fp32 than int8. Its own vectors, so its own name.
+    ModelSpec(name=INT8_TOKEN_MODEL, runtimes=("onnx",), precision="int8-token",
               no_good_match_similarity=0.28, **_MINILM),
     # The larger, slower model (issue 16), the same two precisions; its
     # thresholds and costs: docs/quality.md, "A second model: all-mpnet-base-v2".

@@ -28,7 +28,7 @@ def test_every_spec_is_complete(spec):
     assert spec.dimension > 0 and spec.max_tokens > 0
     assert 0 < spec.no_good_match_similarity < 1
     assert spec.runtimes and set(spec.runtimes) <= set(registry.RUNTIMES)
-    assert spec.precision in ("fp32", "int8") and spec.package and (spec.module or spec.parts) and spec.weights
+    assert spec.precision in ("fp32", "int8", "int8-token") and spec.package and (spec.module or spec.parts) and spec.weights
     with pytest.raises(AttributeError):  # frozen: nothing may change a model's facts at run time
         spec.dimension = 1
 

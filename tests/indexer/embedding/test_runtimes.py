@@ -23,13 +23,14 @@ from indexer.chunking import chunk_article
 from indexer.embedding import (BUILD_MODEL, DEFAULT_MODEL, FP32_MODEL, INT8_MODEL, MODELS, LazyEmbedder,
                                OnnxEmbedder, SentenceTransformerEmbedder, load_embedder, model_from_env)
 from indexer.models import article_embed_text
+from indexer.embedding.registry import INT8_TOKEN_MODEL
 from indexer.embedding.export import check_export, ensure_export, expected_identity, export_dir, source_model_dir
 
 QUERY = "leaky heart valve"
 
 
 # Fixtures that load the model themselves: tests using them are not in the fast tier (tests/conftest.py).
-HEAVY_FIXTURES = {"onnx_fp32", "onnx_int8", "torch_embedder"}
+HEAVY_FIXTURES = {"onnx_fp32", "onnx_int8", "onnx_int8_token", "torch_embedder"}
 
 
 @pytest.fixture(scope="session")
@@ -45,6 +46,11 @@ def onnx_fp32(model_cache):
 @pytest.fixture(scope="session")
 def onnx_int8(model_cache, onnx_fp32):
     return OnnxEmbedder("int8", threads=2, cache_dir=model_cache)
+
+
+@pytest.fixture(scope="session")
+def onnx_int8_token(model_cache, onnx_fp32):
+    return OnnxEmbedder("int8-token", threads=2, cache_dir=model_cache)
 
 
 @pytest.fixture(scope="session")
@@ -89,22 +95,79 @@ def test_int8_onnx_is_close_and_has_its_own_name(onnx_int8, torch_vectors, texts
     assert onnx_int8.name == INT8_MODEL != FP32_MODEL
 
 
-@pytest.mark.parametrize("variant", ["fp32", "int8"])
-def test_vectors_are_unit_length_float32(variant, onnx_fp32, onnx_int8, texts):
-    model = onnx_fp32 if variant == "fp32" else onnx_int8
+@pytest.mark.parametrize("variant", ["fp32", "int8", "int8-token"])
+def test_vectors_are_unit_length_float32(variant, onnx_fp32, onnx_int8, onnx_int8_token, texts):
+    model = {"fp32": onnx_fp32, "int8": onnx_int8, "int8-token": onnx_int8_token}[variant]
     vectors = model.encode(texts)
     assert vectors.dtype == np.float32 and vectors.flags.c_contiguous
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
 
-@pytest.mark.parametrize("variant", ["fp32", "int8"])
-def test_batched_and_single_texts_give_the_same_vectors(variant, onnx_fp32, onnx_int8, texts):
-    model = onnx_fp32 if variant == "fp32" else onnx_int8
+@pytest.mark.parametrize("variant", ["fp32", "int8", "int8-token"])
+def test_batched_and_single_texts_give_the_same_vectors(variant, onnx_fp32, onnx_int8, onnx_int8_token, texts):
+    model = {"fp32": onnx_fp32, "int8": onnx_int8, "int8-token": onnx_int8_token}[variant]
     batched = model.encode(texts, batch_size=5)  # mixed lengths in a batch: padding must not matter
     whole = model.encode(texts, batch_size=64)
     single = np.stack([model.encode([t])[0] for t in texts])
     assert np.allclose(batched, single, atol=1e-5)
     assert np.allclose(whole, single, atol=1e-5)
+
+
+def test_int8_token_is_closer_to_torch_than_int8(onnx_int8_token, onnx_int8, torch_vectors, texts):
+    token = (onnx_int8_token.encode(texts) * torch_vectors).sum(axis=1)
+    dynamic = (onnx_int8.encode(texts) * torch_vectors).sum(axis=1)
+    assert token.min() >= 0.98, token  # the empty text ([CLS] [SEP] only) is the farthest
+    assert np.median(token) >= 0.995 and token.mean() > dynamic.mean()
+    assert onnx_int8_token.name == INT8_TOKEN_MODEL not in (INT8_MODEL, FP32_MODEL)
+
+
+@pytest.fixture(scope="session")
+def mixed_texts(texts, seed_passages):
+    """32 texts from 2 to 256 word pieces (a query up to a truncated article)."""
+    out = (texts + seed_passages)[:32]
+    assert len(out) == 32
+    return out
+
+
+@pytest.fixture(scope="session")
+def seed_passages(seed_corpus):
+    return [p.embed_text for a in seed_corpus.articles for p in chunk_article(a)]
+
+
+def test_int8_token_vector_does_not_depend_on_batch_mates(onnx_int8_token, mixed_texts):
+    """What lets int8-token batch: a text alone and inside one padded call
+    of 32 texts of very different lengths give the same vector (bit-identical
+    when measured; the tolerance only allows for kernel rounding), and so do
+    repeated runs, so a cached vector stays valid."""
+    model = onnx_int8_token
+    ids = model._ids(mixed_texts)
+    assert min(map(len, ids)) <= 3 and max(map(len, ids)) == 256
+    alone = np.stack([model._embed([row])[0] for row in ids])
+    together = model._embed(ids)  # one call: every text padded to 256
+    assert np.abs(together - alone).max() <= 1e-5
+    assert np.abs(model.encode(mixed_texts, batch_size=32) - alone).max() <= 1e-5
+    assert np.array_equal(model._embed(ids), together)
+
+
+def test_dynamic_int8_vectors_do_depend_on_batch_mates(onnx_int8, mixed_texts):
+    """Why int8 runs one text per call (ONE_TEXT_PER_CALL): in one padded
+    call its vectors move far beyond rounding. If this ever fails, onnxruntime
+    changed how it scales and int8 could batch too."""
+    ids = onnx_int8._ids(mixed_texts)
+    alone = np.stack([onnx_int8._embed([row])[0] for row in ids])
+    assert np.abs(onnx_int8._embed(ids) - alone).max() > 1e-3
+    assert np.abs(onnx_int8.encode(mixed_texts, batch_size=32) - alone).max() <= 1e-5  # the embedder never batches it
+
+
+def test_the_int8_token_export_records_its_options(model_cache, onnx_int8_token):
+    from indexer.embedding.quantize import PER_TOKEN_OPTIONS
+    folder = export_dir("int8-token", model_cache)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["variant"] == "int8-token" and manifest["quantization"] == PER_TOKEN_OPTIONS
+    identity = expected_identity("int8-token", source_model_dir())
+    assert check_export(folder, identity) is None
+    other = dict(identity, quantization=dict(PER_TOKEN_OPTIONS, fp32_matmuls="/output/dense/"))
+    assert "quantization" in check_export(folder, other)  # other options: re-exported
 
 
 def test_interface_matches_the_torch_embedder(onnx_fp32, torch_embedder, texts):
