@@ -10,13 +10,18 @@
    start-up and model-loading overhead, and the largest difference from the
    local vectors.
 2. Serving: a generation of COPIES x the NIH corpus (copies carry the real
-   vectors plus small noise, as in bench_search.py) opened by a Searcher in a
-   fresh process: private and file-backed memory growth per passage, file
-   sizes per passage, query latency per mode, and the cost of one exact
-   (flat) vector scan per million passages on one core.
+   vectors plus small noise, as in bench_search.py) opened through
+   IndexStore by a Searcher in a fresh process: private and file-backed
+   memory growth per passage, the segments' file sizes per passage, query
+   latency per mode over questions never asked twice, and the cost of one
+   exact (flat) vector scan per million passages on one core. Building 1M
+   passages is more than a benchmark run can afford here, so the 1M-passage
+   memory (issue 17: <= 2 GB per worker set, shared pages counted once) is a
+   projection from the per-passage growth, labelled as one; run_all.py adds
+   it to bench_http's measured worker-set PSS.
 
-Writes benchmarks/results/distributed.json. Skips (with a message) if the
-shared corpus is absent.
+Writes benchmarks/results/distributed.json (or --json). Skips (with a
+message) if the shared corpus is absent.
 """
 from __future__ import annotations
 
@@ -36,9 +41,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-MEDQUAD = ROOT.parent / "shared" / "corpora" / "medquad-heart.jsonl"
-REFERENCE_CACHE = ROOT / "data" / "cache" / "medquad-embeddings.sqlite"
+from benchmarks.common import MEDQUAD, REFERENCE_CACHE, RESULTS_DIR, read_json, write_json  # noqa: E402
+from indexer.index.layout import SEGMENT_FILES  # noqa: E402
+
 BATCH = 64
+# The environment this run was started in: starting a Dask cluster sets
+# OMP_NUM_THREADS=1, MALLOC_TRIM_THRESHOLD_ and more in this process's
+# environment for its workers, and a serving process started after it must
+# not inherit them (a server never has them).
+STARTING_ENV = dict(os.environ)
 
 
 def bench_batches(count: int) -> list[list[str]]:
@@ -176,83 +187,194 @@ def smaps() -> dict[str, int]:
     return out
 
 
+def mapped_files(under: str) -> dict[str, dict[str, int]]:
+    """kB mapped (Size) and resident (Rss) of this process's mappings of
+    files below `under`, by file name summed over segments: which index
+    files a server maps (shares with every other process) is read here,
+    not assumed."""
+    out: dict[str, dict[str, int]] = {}
+    current = None
+    with open("/proc/self/smaps") as fh:
+        for line in fh:
+            head = line.split()
+            if "-" in head[0] and len(head) >= 5 and ":" in head[3]:  # a mapping's first line
+                path = head[5] if len(head) > 5 else ""
+                current = out.setdefault(Path(path).name, {"Size": 0, "Rss": 0}) \
+                    if path.startswith(under) else None
+            elif current is not None and head[0] in ("Size:", "Rss:"):
+                current[head[0][:-1]] += int(head[1])
+    return out
+
+
+# A fresh process, as a server worker starts: the model first, then the
+# generation through IndexStore (its segments' vectors memory-mapped), so the
+# growth between the two is what the index costs. Every search asks a
+# question not asked before (no cache answers it).
 SERVING_CHILD = """
-import json, sys, time, statistics
+import gc, json, sys, statistics
 sys.path.insert(0, {root!r})
-from benchmarks.bench_distributed import smaps
-from benchmarks.bench_search import QUERIES
+from benchmarks.bench_distributed import mapped_files, smaps
 from indexer.embedding import load_embedder
 from indexer.index import IndexStore
 from search_app.search.glossary import Glossary
 from search_app.search.searcher import LiveSearcher
-embedder = load_embedder()
-embedder.encode(["warm up the model"])
-store = IndexStore({index!r})
+queries = json.loads(sys.stdin.read())
+warm, timed = queries[:{warm}], queries[{warm}:]
+embedder = load_embedder({model!r})
+for q in warm:  # the model's own buffers grow with the texts it sees: before the baseline, not in the index
+    embedder.encode([q])
+    embedder.encode([q, q + " heart"])
+gc.collect()  # garbage not yet collected is no one's memory
 before = smaps()
-searcher = LiveSearcher.over(store, embedder, glossary=Glossary.load())
-for q in QUERIES:
-    for mode in ("dense", "lexical", "hybrid"):
-        searcher.search(q, 10, mode=mode)
+searcher = LiveSearcher.over(IndexStore({index!r}), embedder, glossary=Glossary.load())
+modes = ("dense", "lexical", "hybrid")
+for i, q in enumerate(warm):
+    searcher.search(q, 10, mode=modes[i % len(modes)])
+gc.collect()
 after = smaps()
 latency, stages = {{}}, {{}}
-for mode in ("dense", "lexical", "hybrid"):
-    runs = [searcher.search(QUERIES[i % len(QUERIES)], 10, mode=mode) for i in range({runs})]
+for m, mode in enumerate(modes):
+    runs = [searcher.search(q, 10, mode=mode) for q in timed[m::len(modes)]]
     latency[mode] = round(statistics.median(r.took_ms for r in runs), 2)
     stages[mode] = {{s: round(statistics.median(r.timings_ms.get(s, 0.0) for r in runs), 2)
                     for s in runs[0].timings_ms}}
-print(json.dumps({{"before": before, "after": after, "query_ms_p50": latency, "stages_ms_p50": stages,
-                  "passages": searcher.generation.passage_count}}))
+generation = searcher.generation
+print(json.dumps({{"before": before, "after": after, "mapped_kb": mapped_files({index!r}),
+                  "query_ms_p50": latency, "stages_ms_p50": stages,
+                  "passages": generation.passage_count, "segments": len(generation.segments),
+                  "vector_index": generation.index_summary(),
+                  "segment_paths": [str(s.path) for s in generation.segments]}}, default=str))
 """
+WARM_SEARCHES = 30
+SERVING_TRIES = 3
 
 
-def serving_part(workdir: Path, copies: int, runs: int) -> dict:
+def segment_file_bytes(paths: list[str]) -> dict[str, int]:
+    """Bytes on disk of each kind of segment file, summed over the generation's segments."""
+    return {name: sum((Path(p) / name).stat().st_size for p in paths) for name in SEGMENT_FILES}
+
+
+def publish_copies(workdir: Path, copies: int) -> tuple[Path, dict]:
+    """(index folder, writer figures) of `copies` x the NIH corpus, published
+    with every vector already in the embedding cache (the writer's own work)."""
     from benchmarks.bench_search import scaled_articles, seed_cache
+    from benchmarks.common import QuietProgress
     from indexer.build import publish_articles
+    from indexer.chunking import chunk_article
     from indexer.embedding import load_embedder
+    from indexer.index import IndexStore
     from indexer.sources import load_corpus
-    from indexer.index import METADATA, VECTORS, IndexStore
     workdir.mkdir(parents=True, exist_ok=True)
     cache = workdir / "cache.sqlite"
     if not cache.exists() and REFERENCE_CACHE.exists():
         shutil.copy(REFERENCE_CACHE, cache)  # the real corpus' vectors, embedded before
     base = load_corpus([MEDQUAD]).articles
-    articles = scaled_articles(base, copies)
-    store = IndexStore(workdir / f"size-{copies}", cache_path=cache)
+    articles = scaled_articles(base, copies * sum(len(chunk_article(a)) for a in base))
+    store = IndexStore(workdir / f"copies-{copies}", cache_path=cache)
     embedder = load_embedder()
     seed_cache(store, embedder, base, articles, np.random.default_rng(copies))
-    with store.lock():  # every vector is cached: this is the writer's own serial work
+    with store.lock():
         started = time.perf_counter()
-        report = publish_articles(store, articles, [], embedder, force=True)
-        writer_s = time.perf_counter() - started
-    child = subprocess.run([sys.executable, "-c", SERVING_CHILD.format(root=str(ROOT), index=str(store.root),
-                                                                       runs=runs)],
-                           cwd=ROOT, capture_output=True, text=True, timeout=1800)
+        report = publish_articles(store, articles, [], embedder, force=True, progress=QuietProgress)
+        seconds = time.perf_counter() - started
+    return store.root, {"model": embedder.name, "writer_publish_s": round(seconds, 2),
+                        "writer_passages_per_s": round(report.passages / seconds, 1)}
+
+
+def serve_and_measure(index: Path, model: str, runs: int) -> dict:
+    """SERVING_CHILD over `index`: its memory before and after opening the
+    generation, latency per mode, and the segments' file sizes."""
+    from benchmarks.common import unique_queries
+    queries = unique_queries(WARM_SEARCHES + 3 * runs)
+    code = SERVING_CHILD.format(root=str(ROOT), index=str(index), model=model, warm=WARM_SEARCHES)
+    child = subprocess.run([sys.executable, "-c", code], input=json.dumps(queries), cwd=ROOT, env=STARTING_ENV,
+                           capture_output=True, text=True, timeout=1800)
     if child.returncode:
         raise RuntimeError(child.stderr[-3000:])
     measured = json.loads(child.stdout.strip().splitlines()[-1])
-    n = measured["passages"]
+    measured["files"] = segment_file_bytes(measured.pop("segment_paths"))
+    measured["distinct_queries"] = len(queries)
     before, after = measured["before"], measured["after"]
-    generation = store.generations_dir / store.current_name()
-    return {"copies": copies, "passages": n, "writer_publish_s": round(writer_s, 2),
-            "writer_passages_per_s": round(report.passages / writer_s, 1),
-            "private_bytes_per_passage": round((after["Anonymous"] - before["Anonymous"]) * 1024 / n),
-            "file_backed_bytes_per_passage": round(
-                ((after["Rss"] - after["Anonymous"]) - (before["Rss"] - before["Anonymous"])) * 1024 / n),
-            "rss_bytes_per_passage": round((after["Rss"] - before["Rss"]) * 1024 / n),
-            "vectors_file_bytes_per_passage": round((generation / VECTORS).stat().st_size / n),
-            "sqlite_file_bytes_per_passage": round((generation / METADATA).stat().st_size / n),
-            "process_rss_mb_before_index": round(before["Rss"] / 1024, 1),
-            "query_ms_p50": measured["query_ms_p50"], "stages_ms_p50": measured["stages_ms_p50"]}
+    measured["growth_kb"] = {"rss": after["Rss"] - before["Rss"], "private": after["Anonymous"] - before["Anonymous"]}
+    return measured
 
 
-def flat_scan_ms_per_million(queries: int = 20, k: int = 100) -> float:
-    """One exact inner-product scan of 1M x 384 vectors on one core."""
+def serving_part(workdir: Path, copies: int, runs: int) -> dict:
+    """Memory and latency of serving `copies` x the NIH corpus, and what
+    that says about 1M passages. Memory per passage is the slope between
+    one copy and `copies` copies, each served by a fresh process: what
+    opening any generation costs (libraries loaded on first use, the
+    glossary, SQLite's bounded page cache) cancels out, and what is left
+    grows with the passages: file-backed pages (the mapped vectors, shared
+    by every worker on the machine) and private ones (each worker's own).
+    With one copy only, growth over passages (fixed costs included: an
+    upper bound)."""
+    sizes = {}
+    for n in sorted({1, max(1, copies)}):
+        index, writer = publish_copies(workdir, n)
+        # Now and then one fresh process grows megabytes more private memory
+        # than the others with the same index: the median of a few.
+        tries = sorted((serve_and_measure(index, writer["model"], runs) for _ in range(SERVING_TRIES)),
+                       key=lambda m: m["growth_kb"]["private"])
+        sizes[n] = {**writer, **tries[len(tries) // 2],
+                    "private_growth_kb_tries": [m["growth_kb"]["private"] for m in tries]}
+        print(f"  served {sizes[n]['passages']:,} passages ({n} copies): index growth "
+              f"{sizes[n]['growth_kb']['rss'] / 1024:.1f} MB resident, "
+              f"{sizes[n]['growth_kb']['private'] / 1024:.1f} MB private", flush=True)
+    small, large = sizes[min(sizes)], sizes[max(sizes)]
+    n = large["passages"]
+    if len(sizes) > 1:
+        span = n - small["passages"]
+        measured = (large["growth_kb"]["rss"] - small["growth_kb"]["rss"]) * 1024 / span
+        private = (large["growth_kb"]["private"] - small["growth_kb"]["private"]) * 1024 / span
+        fixed_mb = (small["growth_kb"]["rss"] * 1024 - measured * small["passages"]) / 2 ** 20
+        basis = f"slope between {small['passages']:,} and {n:,} passages"
+    else:
+        measured, private = large["growth_kb"]["rss"] * 1024 / n, large["growth_kb"]["private"] * 1024 / n
+        fixed_mb, basis = 0.0, f"growth over passages at {n:,} (fixed costs included: an upper bound)"
+    # The searches touched only the mapped pages they read (an IVF query reads
+    # a few cells); a server that has run a while has all of them resident,
+    # so the mapped files count in full.
+    mapped = sum(m["Size"] for m in large["mapped_kb"].values()) * 1024 / n
+    shared = max(measured - private, mapped)
+    before_mb = large["before"]["Rss"] / 1024
+    kinds = ", ".join(f"{v.get('type', '?')}" for v in large["vector_index"])
+    return {"copies": max(sizes), "passages": n, "segments": large["segments"], "vector_index": large["vector_index"],
+            "model": large["model"], "writer_publish_s": large["writer_publish_s"],
+            "writer_passages_per_s": large["writer_passages_per_s"], "per_passage_basis": basis,
+            "private_bytes_per_passage": round(private), "file_backed_bytes_per_passage": round(shared),
+            "measured_file_backed_bytes_per_passage": round(measured - private),
+            "mapped_file_bytes_per_passage": round(mapped), "mapped_files": sorted(large["mapped_kb"]),
+            "rss_bytes_per_passage": round(private + shared),
+            "file_bytes_per_passage": {name: round(size / n) for name, size in large["files"].items()},
+            "process_rss_mb_before_index": round(before_mb, 1), "index_fixed_mb": round(fixed_mb, 1),
+            "process_rss_mb_serving": round(large["after"]["Rss"] / 1024, 1),
+            "sizes": [{"passages": r["passages"], "vector_index": [v.get("type") for v in r["vector_index"]],
+                       "index_rss_growth_mb": round(r["growth_kb"]["rss"] / 1024, 1),
+                       "index_private_growth_mb": round(r["growth_kb"]["private"] / 1024, 1),
+                       "index_private_growth_mb_tries": [round(kb / 1024, 1) for kb in r["private_growth_kb_tries"]]}
+                      for r in sizes.values()],
+            "projected_1m": {
+                "passages": 1_000_000, "projected": True,
+                "one_process_rss_mb": round(before_mb + fixed_mb + (private + shared) * 1e6 / 2 ** 20),
+                "index_shared_mb": round(shared * 1e6 / 2 ** 20),
+                "index_private_mb_per_worker": round(private * 1e6 / 2 ** 20),
+                "how": f"private bytes per passage ({basis}) and the files a server maps in full "
+                       f"({', '.join(sorted(large['mapped_kb']))}; {kinds} vector index at {n:,} passages), times "
+                       f"1M; plus the process before the index and what opening a generation costs"},
+            "query_ms_p50": large["query_ms_p50"], "stages_ms_p50": large["stages_ms_p50"],
+            "queries": {"distinct": large["distinct_queries"], "source": "benchmarks.common.unique_queries"}}
+
+
+def flat_scan_ms_per_million(queries: int = 20, k: int = 100, vectors: int = 1_000_000) -> float:
+    """One exact inner-product scan of 384-dimensional vectors on one core,
+    per million vectors (scanned at `vectors`: a scan is linear in them)."""
     import faiss
     faiss.omp_set_num_threads(1)
     rng = np.random.default_rng(0)
     index = faiss.IndexFlatIP(384)
-    for _ in range(10):
-        block = rng.standard_normal((100_000, 384), dtype=np.float32)
+    for start in range(0, vectors, 100_000):
+        block = rng.standard_normal((min(100_000, vectors - start), 384), dtype=np.float32)
         index.add(block / np.linalg.norm(block, axis=1, keepdims=True))
     q = rng.standard_normal((queries, 384), dtype=np.float32)
     index.search(q[:1], k)
@@ -261,27 +383,30 @@ def flat_scan_ms_per_million(queries: int = 20, k: int = 100) -> float:
         started = time.perf_counter()
         index.search(row[None, :], k)
         took.append((time.perf_counter() - started) * 1000)
-    return round(statistics.median(took), 1)
+    return round(statistics.median(took) * 1_000_000 / vectors, 1)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--passages", type=int, default=1000)
+    parser.add_argument("--passages", type=int, default=1000, help="passages of the embedding part")
     parser.add_argument("--repeat", type=int, default=3, help="rounds of every setup (best is kept)")
-    parser.add_argument("--copies", type=int, default=8, help="corpus copies for the serving figures")
-    parser.add_argument("--runs", type=int, default=60, help="queries per mode for latency")
+    parser.add_argument("--copies", type=int, default=8,
+                        help="copies of the NIH corpus (~6.5k passages each) served for the serving figures")
+    parser.add_argument("--runs", type=int, default=60, help="queries per mode for latency (each asked once)")
+    parser.add_argument("--scan-vectors", type=int, default=1_000_000,
+                        help="vectors of the flat-scan figure (reported per million)")
     parser.add_argument("--workdir", type=Path, default=ROOT / "data" / "bench-distributed")
+    parser.add_argument("--json", type=Path, default=RESULTS_DIR / "distributed.json", help="where to write results")
     parser.add_argument("--skip-serving", action="store_true")
     parser.add_argument("--skip-embedding", action="store_true")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if not MEDQUAD.exists():
         print(f"skipped: {MEDQUAD} not found (the benchmark needs the shared NIH corpus)")
         return 0
     load = os.getloadavg()
-    results = {"machine": {"cores": os.cpu_count(), "load_average_at_start": [round(x, 2) for x in load]}}
-    out = ROOT / "benchmarks" / "results" / "distributed.json"
-    if out.exists():  # a part skipped this time keeps its last figures
-        results = {**json.loads(out.read_text()), **results}
+    # A part skipped this time keeps its last figures.
+    results = {**(read_json(args.json) or {}),
+               "machine": {"cores": os.cpu_count(), "load_average_at_start": [round(x, 2) for x in load]}}
     if not args.skip_embedding:
         results["embedding"] = embedding_part(args.passages, args.repeat)
     if "embedding" in results:
@@ -299,17 +424,23 @@ def main() -> int:
                   f"idle+overhead {r['idle_or_overhead_share']:.0%}, max |diff| {r['max_abs_diff_vs_local']:.1e})")
     if not args.skip_serving:
         results["serving"] = serving_part(args.workdir, args.copies, args.runs)
-        results["serving"]["flat_scan_ms_per_million_1_core"] = flat_scan_ms_per_million()
+        results["serving"]["flat_scan_ms_per_million_1_core"] = flat_scan_ms_per_million(vectors=args.scan_vectors)
         s = results["serving"]
-        print(f"serving {s['passages']} passages: {s['private_bytes_per_passage']} private + "
-              f"{s['file_backed_bytes_per_passage']} file-backed bytes/passage resident; files: vectors "
-              f"{s['vectors_file_bytes_per_passage']} + sqlite {s['sqlite_file_bytes_per_passage']} bytes/passage")
+        files = " + ".join(f"{name} {size}" for name, size in s["file_bytes_per_passage"].items())
+        print(f"serving {s['passages']:,} passages ({s['segments']} segment(s)), {s['per_passage_basis']}: "
+              f"{s['private_bytes_per_passage']} private + {s['file_backed_bytes_per_passage']} file-backed "
+              f"bytes/passage (file-backed resident after the searches {s['measured_file_backed_bytes_per_passage']}, "
+              f"mapped files {s['mapped_file_bytes_per_passage']}); files: {files} bytes/passage")
+        p = s["projected_1m"]
+        print(f"  projected to 1M passages: one process {p['one_process_rss_mb']} MB ({p['index_shared_mb']} MB "
+              f"shared by every worker + {p['index_private_mb_per_worker']} MB private to each, over "
+              f"{s['process_rss_mb_before_index']} MB before the index)")
         print(f"  query p50 ms: {s['query_ms_p50']}; flat scan of 1M vectors on 1 core: "
               f"{s['flat_scan_ms_per_million_1_core']} ms; writer (all vectors cached) "
               f"{s['writer_passages_per_s']} passages/s")
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
+    write_json(args.json, results)
+    print(f"wrote {args.json}")
     return 0
 
 

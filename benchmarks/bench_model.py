@@ -58,6 +58,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from benchmarks.common import QuietProgress  # noqa: E402
+
 MEDQUAD = ROOT.parent / "shared" / "corpora" / "medquad-heart.jsonl"
 RESULTS = ROOT / "benchmarks" / "results" / "model.json"
 RUNTIMES = ("torch", "onnx-fp32", "onnx-int8")
@@ -334,19 +336,6 @@ def build_texts(passages_target: int, words: int = BUILD_WORDS):
     return chosen, texts + [article_embed_text(a) for a in chosen], chunking
 
 
-class _Quiet:
-    """A progress bar that shows nothing (the build's default draws one)."""
-
-    def __init__(self, total, label):
-        pass
-
-    def update(self, n):
-        pass
-
-    def close(self):
-        pass
-
-
 def raw_model_loop(embedder, texts: list[str]) -> float:
     """Passages/s of the model alone, batched as the build batches: longest
     first, BUILD_BATCH texts a call, on the build's embedder (one worker a
@@ -368,7 +357,7 @@ def end_to_end_build(embedder, articles, chunking) -> tuple[float, int]:
         store = IndexStore(Path(folder) / "index")
         with store.lock():
             started = time.perf_counter()
-            report = publish_articles(store, articles, [], embedder, chunking=chunking, progress=_Quiet)
+            report = publish_articles(store, articles, [], embedder, chunking=chunking, progress=QuietProgress)
             seconds = time.perf_counter() - started
     return report.embedded / seconds, report.embedded
 
@@ -416,57 +405,18 @@ def measure_build(models: list[str], passages: int, repeats: int, log=print) -> 
 
 
 # ------------------------------------------------------------------ bare single-query encodes on every core
-def _encode_worker(name: str, texts: list[str], seconds: float, barrier, results) -> None:
-    """One process, one intra-op thread: single-query encodes of distinct
-    texts for `seconds` after every worker is ready."""
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    from indexer.embedding import load_embedder
-    embedder = load_embedder(name, threads=1)
-    for text in texts[-5:]:
-        embedder.encode([text])  # warm up
-    barrier.wait()
-    done, started = 0, time.perf_counter()
-    cpu = time.process_time()
-    while time.perf_counter() - started < seconds and done < len(texts) - 5:
-        embedder.encode([texts[done]])
-        done += 1
-    elapsed = time.perf_counter() - started
-    results.put({"encodes": done, "seconds": elapsed, "cpu_s": time.process_time() - cpu})
-
-
-def bare_encodes_per_s(name: str, processes: int, seconds: float, texts: list[str]) -> dict:
-    """Single-query encodes/s of model `name` with `processes` one-thread
-    processes running at once (2 on 2 cores: the HTTP target's yardstick,
-    the model with nothing around it). Each process gets its own texts."""
-    import multiprocessing
-    context = multiprocessing.get_context("spawn")
-    barrier, results = context.Barrier(processes), context.Queue()
-    share = len(texts) // processes
-    workers = [context.Process(target=_encode_worker, args=(name, texts[i * share:(i + 1) * share], seconds,
-                                                            barrier, results)) for i in range(processes)]
-    for w in workers:
-        w.start()
-    rows = [results.get(timeout=600) for _ in workers]
-    for w in workers:
-        w.join()
-    return {"processes": processes, "intra_op_threads": 1,
-            "encodes_per_s": round(sum(r["encodes"] / r["seconds"] for r in rows), 1),
-            "per_process": [round(r["encodes"] / r["seconds"], 1) for r in rows],
-            "cpu_ms_per_encode": round(1000 * sum(r["cpu_s"] for r in rows) / max(1, sum(r["encodes"] for r in rows)),
-                                       3),
-            "seconds": seconds}
-
-
 def measure_bare_encodes(models: list[str], seconds: float, log=print) -> dict:
     """Per model: bare single-query encodes/s on one core (one process) and
-    on every core (one process a core, concurrently)."""
-    from benchmarks.common import unique_queries
-    cores = os.cpu_count() or 1
-    texts = unique_queries(3000)
+    on every core (one process a core, concurrently), measured as bench_http
+    measures its yardstick (benchmarks.common.bare_encodes)."""
+    from benchmarks.common import bare_encodes, unique_queries
+    from indexer.settings import usable_cores
+    cores = usable_cores()  # as many processes as bench_http's yardstick and the server's workers
+    texts = unique_queries(cores * (int(seconds * 500) + 20))  # more than a process encodes in `seconds`
     out = {"texts": "benchmarks.common.unique_queries, distinct per process", "cores": cores, "models": {}}
     for name in models:
-        row = {"one_core": bare_encodes_per_s(name, 1, seconds, texts),
-               "all_cores": bare_encodes_per_s(name, cores, seconds, texts),
+        row = {"one_core": bare_encodes(texts, 1, seconds, name),
+               "all_cores": bare_encodes(texts, cores, seconds, name),
                "load_average": [round(x, 2) for x in os.getloadavg()]}
         out["models"][name] = row
         log(f"  {name}: bare single-query encodes/s: one core {row['one_core']['encodes_per_s']}, "

@@ -53,8 +53,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from benchmarks.common import (DEV_QUERIES, MEDQUAD, RESULTS_DIR, load_average, machine_facts, percentile,  # noqa: E402
-                               unique_queries, write_json)
+from benchmarks.common import (DEV_QUERIES, MEDQUAD, RESULTS_DIR, QuietProgress, load_average,  # noqa: E402
+                               machine_facts, percentile, unique_queries, write_json)
 from indexer.build import publish_articles  # noqa: E402
 from indexer.chunking import chunk_article  # noqa: E402
 from indexer.embedding import BUILD_MODEL, load_embedder  # noqa: E402
@@ -177,17 +177,6 @@ def bare_figures(raw: dict) -> dict:
             "encodes_per_s_one_core": round(len(raw["times"]) / raw["wall_s"], 1) if raw["wall_s"] else None}
 
 
-class _quiet:
-    def __init__(self, total, label):
-        pass
-
-    def update(self, n):
-        pass
-
-    def close(self):
-        pass
-
-
 # --------------------------------------------------------------------------- sizes
 
 def scaled_articles(base, passages_target: int):
@@ -260,7 +249,7 @@ def reference_vectors(embedder, keys: list[str]) -> dict:
 def timed_publish(store, articles, embedder) -> float:
     with store.lock():
         started = time.perf_counter()
-        report = publish_articles(store, articles, [], embedder, progress=_quiet)
+        report = publish_articles(store, articles, [], embedder, progress=QuietProgress)
         seconds = time.perf_counter() - started
     assert report.published, report.summary()
     return seconds

@@ -11,6 +11,9 @@ another virtualenv (bench_peer) can import it too.
   fmt(), dig()        "n/a" for missing figures; tolerant nested look-ups
   write_json()        atomic JSON write (a crash never leaves half a file)
   process_memory_mb() VmRSS / VmHWM of any process from /proc/<pid>/status
+  unique_queries()    distinct reader questions, never a repeat (title_topic, word_key)
+  bare_encodes()      the bare model's single-query encodes/s, N one-thread processes at once
+  QuietProgress       a progress bar that draws nothing
 """
 from __future__ import annotations
 
@@ -233,14 +236,28 @@ def project_env(**extra: str) -> dict[str, str]:
 
 # ------------------------------------------------------------------ queries
 
-# Ways readers put a question about a condition, for unique_queries(): the
-# dev queries alone are only 100 texts, and a benchmark that asks them
-# again and again would measure whatever caches a repeat, not a search.
-LAY_PHRASINGS = ("what is {t}", "{t} symptoms", "how is {t} treated", "what causes {t}", "is {t} serious",
-                 "can {t} be cured", "{t} in children", "living with {t}", "is {t} hereditary",
-                 "how do doctors test for {t}", "{t} warning signs", "can you prevent {t}",
-                 "{t} and exercise", "{t} life expectancy", "does {t} go away on its own",
-                 "{t} medication side effects", "what to eat with {t}", "{t} in older adults")
+# How readers ask about a condition (lay words, not the titles' frames), and
+# whom they ask for, for unique_queries(): the dev queries alone are only 100
+# texts, and a benchmark that asks them again and again would measure
+# whatever caches a repeat, not a search. bench_http's unique load needs tens
+# of thousands (one slice per mode, never repeated within a server's life).
+PHRASINGS = (
+    "what is {t}", "{t} symptoms", "signs of {t}", "how is {t} treated", "can {t} be cured",
+    "is {t} dangerous", "is {t} serious", "what causes {t}", "{t} and exercise", "living with {t}",
+    "how do doctors test for {t}", "is {t} hereditary", "{t} warning signs", "diet for {t}",
+    "{t} medicine side effects", "what happens if {t} is not treated", "{t} recovery time",
+    "does {t} go away on its own", "{t} risk factors", "how common is {t}", "surgery for {t}",
+    "my mother has {t}", "does {t} cause chest pain", "{t} shortness of breath", "can you die from {t}",
+    "early signs of {t}", "how to prevent {t}", "{t} tiredness", "{t} and pregnancy",
+    "is {t} the same as a heart attack", "{t} explained simply", "{t} life expectancy",
+)
+WHO = ("", " in children", " in women", " in older adults", " in men", " in teenagers", " after 60",
+       " in athletes", " at night", " with diabetes", " with high blood pressure", " in babies")
+# Ways a reader wraps one of the dev queries.
+WRAPS = ("{q} in women", "{q} in children", "{q} at night", "{q} after eating", "{q} what should I do",
+         "is {q} serious", "{q} when to see a doctor", "{q} and stress", "{q} in older people",
+         "my husband has {q}", "{q} during exercise", "{q} after surgery", "worried about {q}",
+         "{q} for years", "{q} every morning", "{q} and dizziness", "sudden {q}", "{q} with a cold")
 # The question forms of the NIH titles ("What is (are) Angina ?"), stripped
 # to leave the condition they ask about.
 _TITLE_FORMS = (r"what is \(are\)", r"what are the symptoms of", r"what are the treatments for",
@@ -267,47 +284,143 @@ def title_topic(title: str) -> str | None:
     return None
 
 
-def unique_queries(count: int, seed: int = 17, dev_queries: Path = DEV_QUERIES, corpus: Path = MEDQUAD) -> list[str]:
-    """`count` distinct reader-style questions, the same list for the same
-    arguments: the dev queries first, then lay phrasings of the conditions
-    the NIH titles ask about, in a seeded shuffle. Figures for unique queries
-    must never ask a text twice (a repeat is answered by the query-vector
-    cache, which the repeated-question run measures on its own). Raises
-    ValueError if the sources cannot make `count` texts."""
+def word_key(text: str) -> str:
+    """What makes two questions the same to a search: their words, any case."""
+    import re
+    return " ".join(re.findall(r"\w+", text.casefold()))
+
+
+def _jsonl_field(path: Path, name: str) -> list[str]:
+    if not path.exists():
+        return []
+    rows = (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    return [str(row.get(name) or "") for row in rows]
+
+
+def unique_queries(count: int, seed: int = 17, avoid: Iterable[str] = (), dev_queries: Path = DEV_QUERIES,
+                   corpus: Path = MEDQUAD) -> list[str]:
+    """`count` reader-style questions, no two the same by their words and
+    none the same as one of `avoid` (a load's repeated questions, so warming
+    up on those answers none of these); the same list for the same
+    arguments. The dev queries come first, then, in a seeded shuffle, every
+    condition the NIH titles ask about in every lay phrasing and audience
+    and every dev query in every wrap. Figures for unique queries must never
+    ask a text twice (a repeat is answered by the query-vector cache, which
+    the repeated-question runs measure on their own), so this raises
+    ValueError rather than repeat when the sources cannot make `count`."""
+    import itertools
     import random
-    seen: set[str] = set()
+    seen = {word_key(q) for q in avoid}
     out: list[str] = []
 
     def keep(text: str) -> None:
         text = " ".join(text.split())
-        if text and text.casefold() not in seen:
-            seen.add(text.casefold())
+        key = word_key(text)
+        if key and key not in seen:
+            seen.add(key)
             out.append(text)
 
-    if dev_queries.exists():
-        for line in dev_queries.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                keep(json.loads(line).get("query", ""))
-    topics: list[str] = []
-    if corpus.exists():
-        with open(corpus, encoding="utf-8") as fh:
-            for line in fh:
-                if line.strip():
-                    topic = title_topic(json.loads(line).get("title", ""))
-                    if topic and topic not in topics:
-                        topics.append(topic)
+    dev = _jsonl_field(dev_queries, "query")
+    for text in dev:
+        keep(text)
+    topics = list(dict.fromkeys(t for t in map(title_topic, _jsonl_field(corpus, "title")) if t))
+    generated = [p.format(t=t) + who for t, p, who in itertools.product(topics, PHRASINGS, WHO)]
+    generated += [w.format(q=" ".join(q.split())) for q, w in itertools.product(dev, WRAPS) if q.strip()]
     rng = random.Random(seed)
-    generated = [p.format(t=t) for t in topics for p in LAY_PHRASINGS]
     rng.shuffle(generated)
     for text in generated:
         if len(out) >= count:
             break
         keep(text)
     if len(out) < count:
-        raise ValueError(f"only {len(out)} distinct queries can be made from {dev_queries} and {corpus}")
+        raise ValueError(f"only {len(out)} distinct queries can be made from {dev_queries} and {corpus}, "
+                         f"{count} asked")
     head = out[:count]
-    rng.shuffle(head)
+    rng.shuffle(head)  # consecutive requests ask about different things
     return head
+
+
+# ------------------------------------------------------------------ the bare model
+
+# One process of bare_encodes(): loads the model as a server worker does,
+# says "ready", waits for "go" so every process starts together.
+_BARE_CHILD = r"""
+import json, sys, time
+from indexer.embedding import load_embedder
+model, seconds = sys.argv[1], float(sys.argv[2])
+texts = json.loads(sys.stdin.readline())
+warm, texts = texts[:20], texts[20:]
+embedder = load_embedder(model, threads=1)
+for text in warm:  # the first calls allocate
+    embedder.encode([text])
+print("ready", flush=True)
+sys.stdin.readline()
+done, started, cpu = 0, time.perf_counter(), time.process_time()
+end = started + seconds
+while time.perf_counter() < end:
+    embedder.encode([texts[done % len(texts)]])
+    done += 1
+wall = time.perf_counter() - started
+print(json.dumps({"encodes": done, "texts": len(texts), "wall_s": wall, "cpu_s": time.process_time() - cpu}),
+      flush=True)
+"""
+
+
+def bare_encodes(texts: Sequence[str], processes: int, seconds: float, model: str = "all-MiniLM-L6-v2",
+                 env: dict | None = None) -> dict:
+    """Single-query encodes/s of the bare model, the yardstick a search is
+    held against: `processes` processes (one a core, as the server's
+    workers), each loading `model` as a server worker does (one intra-op
+    thread) and encoding one text per call, all at once for `seconds`. Each
+    process encodes its own slice of `texts` (the first 20 warm it); one that
+    gets through its slice starts it again (the bare model has no cache, so
+    a repeat costs what a new text does; `repeated` says it happened).
+    Child processes, not threads: the figure must not share a GIL."""
+    share = len(texts) // max(1, processes)
+    if share < 21:
+        raise ValueError(f"bare_encodes needs at least 21 texts a process, got {len(texts)} for {processes}")
+    children: list[subprocess.Popen] = []
+    try:
+        for i in range(processes):
+            child = subprocess.Popen([sys.executable, "-c", _BARE_CHILD, model, str(seconds)], cwd=ROOT,
+                                     env=env or project_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True)
+            children.append(child)
+            child.stdin.write(json.dumps(list(texts[i * share:(i + 1) * share])) + "\n")
+            child.stdin.flush()
+        for child in children:
+            if child.stdout.readline().strip() != "ready":
+                raise RuntimeError(f"a bare-model process could not load {model}")
+        for child in children:
+            child.stdin.write("go\n")
+            child.stdin.flush()
+        rows = [json.loads(child.stdout.readline()) for child in children]
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+            child.wait()
+    encodes = sum(r["encodes"] for r in rows)
+    return {"model": model, "processes": processes, "intra_op_threads": 1, "texts_per_call": 1,
+            "seconds": seconds, "duration_s": round(max(r["wall_s"] for r in rows), 2), "encodes": encodes,
+            "encodes_per_s": round(sum(r["encodes"] / r["wall_s"] for r in rows), 1),
+            "per_process_encodes_per_s": [round(r["encodes"] / r["wall_s"], 1) for r in rows],
+            "cpu_ms_per_encode": round(1000 * sum(r["cpu_s"] for r in rows) / max(1, encodes), 3),
+            "repeated": any(r["encodes"] > r["texts"] for r in rows)}
+
+
+class QuietProgress:
+    """A progress bar that shows nothing, for publish_articles(progress=...):
+    a benchmark's output is its figures (the build's default draws a bar)."""
+
+    def __init__(self, total, label):
+        pass
+
+    def update(self, n):
+        pass
+
+    def close(self):
+        pass
 
 
 def load_average() -> list[float]:

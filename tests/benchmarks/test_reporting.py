@@ -6,7 +6,7 @@ import json
 import pytest
 
 from benchmarks import run_all
-from benchmarks.common import title_topic, unique_queries
+from benchmarks.common import title_topic, unique_queries, word_key
 
 
 @pytest.fixture
@@ -47,10 +47,31 @@ def test_unique_queries_are_distinct_and_deterministic(sources):
     assert any("angina" in q for q in first) and any("marfan syndrome" in q for q in first)
 
 
+def capacity(dev, corpus, avoid=()):
+    """How many questions the sources make, read from the refusal to make more."""
+    with pytest.raises(ValueError, match="distinct queries") as refused:
+        unique_queries(1_000_000, dev_queries=dev, corpus=corpus, avoid=avoid)
+    return int(str(refused.value).split()[1])
+
+
 def test_unique_queries_refuse_to_repeat_when_the_sources_run_out(sources):
     dev, corpus = sources
+    most = capacity(dev, corpus)
+    every = unique_queries(most, dev_queries=dev, corpus=corpus)
+    assert len({word_key(q) for q in every}) == most
     with pytest.raises(ValueError, match="distinct queries"):
-        unique_queries(10_000, dev_queries=dev, corpus=corpus)
+        unique_queries(most + 1, dev_queries=dev, corpus=corpus)
+
+
+def test_unique_queries_never_equal_a_question_to_avoid(sources):
+    dev, corpus = sources
+    avoid = ["leaky heart valve", "What is ANGINA?", "angina symptoms  in women"]
+    got = unique_queries(200, dev_queries=dev, corpus=corpus, avoid=avoid)
+    keys = {word_key(q) for q in got}
+    assert len(keys) == 200                                  # distinct by their words, any case or spacing
+    assert not keys & {word_key(q) for q in avoid}
+    assert "mini stroke" in got                              # a dev query not avoided still comes first
+    assert capacity(dev, corpus, avoid) == capacity(dev, corpus) - len(avoid)   # avoided, not made up elsewhere
 
 
 def test_unique_queries_from_the_shared_data_reach_a_thousand():
@@ -59,6 +80,18 @@ def test_unique_queries_from_the_shared_data_reach_a_thousand():
         pytest.skip("../shared is absent")
     queries = unique_queries(1500)
     assert len({q.casefold() for q in queries}) == 1500
+
+
+def test_the_shared_data_make_enough_for_the_http_load():
+    from benchmarks import bench_http
+    from benchmarks.common import DEV_QUERIES, MEDQUAD
+    if not (DEV_QUERIES.exists() and MEDQUAD.exists()):
+        pytest.skip("../shared is absent")
+    rotating, _ = bench_http.load_queries(DEV_QUERIES)
+    wanted = len(bench_http.MODES) * 20 * bench_http.UNIQUE_CEILING_PER_S  # the default run: 3 modes x 20 s
+    pool = unique_queries(wanted, avoid=rotating)
+    assert len({word_key(q) for q in pool}) == wanted
+    assert not {word_key(q) for q in pool} & {word_key(q) for q in rotating}
 
 
 # --- the summary ---------------------------------------------------------------------------
