@@ -11,6 +11,7 @@ streaming its output, and collects the JSON file each writes:
                                              by stage, beside the bare model call), memory at each size
   http         benchmarks.bench_http         requests/s and latency through the real server and wrk
   distributed  benchmarks.bench_distributed  Dask embedding speed-up; serving memory per passage
+  insights     benchmarks.bench_insights     in-process hybrid search with the private search log on vs off
   lexical      benchmarks.bench_lexical      (optional) the FTS5 lexical index against bm25s
   peer         benchmarks.bench_peer         (optional) HeartSearch beside an established library
                                              (both run by benchmarks/.venv-peer/bin/python)
@@ -72,6 +73,8 @@ TARGET_MEMORY_1M_MB = 2048         # 1M passages, per worker set (shared pages c
 # Issue #7's, still held.
 TARGET_PUBLISH_S = 1.0             # one-article publish into ~100k passages
 TARGET_RECALL_AT_10 = 0.98         # the approximate vector index at 1M vectors
+# Issue #18's.
+TARGET_LOG_P50_DIFF_PERCENT = 5.0  # search p50 with the private search log on vs off
 SIZE_100K = (80_000, 150_000)      # which measured size counts as "100k passages"
 SIZE_1M = 900_000
 HTTP_CONNECTIONS = 16
@@ -112,6 +115,7 @@ BENCHES = [
     Bench("distributed", "benchmarks.bench_distributed", "distributed.json",
           quick_flags=[("--passages", "128"), ("--repeat", "1"), ("--copies", "2"), ("--runs", "20"),
                        ("--scan-vectors", "200000")]),
+    Bench("insights", "benchmarks.bench_insights", "insights.json"),
     Bench("lexical", "benchmarks.bench_lexical", "lexical.json", optional=True, python=peer_python),
     Bench("peer", "benchmarks.bench_peer", "peer.json", optional=True, python=peer_python,
           flags=[("--int8", None)]),
@@ -565,6 +569,15 @@ def other_rows(records: dict[str, dict]) -> list[dict]:
             verdict(v["recall_at_10"], TARGET_RECALL_AT_10, True) if at_1m else "")
         add(f"RSS of a process mapping it, {v['kind']}, {n:,} vectors (MB; search p50 "
             f"{fmt(v['search_p50_ms'], '.2f')} ms)", fmt(v["rss_mb_process"], ".0f"))
+
+    insights = result.get("insights") or {}
+    diff = insights.get("p50_diff_percent")
+    if "insights" in records:  # selected for this run (a failed run shows n/a)
+        add("search p50 with the private log on vs off (in-process hybrid, unique queries; ms off / on)",
+            f"{fmt(diff, '+.2f', '%')} ({fmt(insights.get('p50_off_ms'), '.2f')} / "
+            f"{fmt(insights.get('p50_on_ms'), '.2f')}, {fmt(insights.get('queries'))} queries)",
+            f"< {TARGET_LOG_P50_DIFF_PERCENT:g}% (issue 18)",
+            "n/a" if diff is None else ("met" if abs(diff) < TARGET_LOG_P50_DIFF_PERCENT else "MISSED"))
 
     dist = distributed_figures(result.get("distributed"))
     if dist["passages"]:

@@ -17,6 +17,7 @@ from indexer.embedding import BUILD_MODEL, MODELS  # names only: the model loads
 from indexer.build import editing, embedder_for, model_for, publish
 from indexer.next_set import addition, removal, replacement, too_many_removals, unusable_sources
 from indexer.index import IndexError_, IndexMissing, IndexStore
+from indexer.insights.command import add_insights_parser, cmd_insights
 
 EXIT_OK, EXIT_INPUT_ERRORS, EXIT_USAGE, EXIT_INDEX = 0, 1, 2, 3
 EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for any tool whose reader went away
@@ -159,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("verify", help="check that the index files agree; exit 3 if not")
     p = sub.add_parser("rollback", help="make the previous generation live again")
     _writer_options(p)
+    add_insights_parser(sub)
 
     for p in sub.choices.values():  # every command, last in its options
         p.add_argument("--index-dir", type=_path, default=None,
@@ -394,4 +396,5 @@ def cmd_rollback(args, store: IndexStore) -> int:
 
 
 COMMANDS = {"build": cmd_build, "add": cmd_add, "sync": cmd_sync, "remove": cmd_remove,
-            "status": cmd_status, "verify": cmd_verify, "rollback": cmd_rollback}
+            "status": cmd_status, "verify": cmd_verify, "rollback": cmd_rollback,
+            "insights": cmd_insights}

@@ -127,6 +127,16 @@ CORS_ORIGINS = Setting("HEARTSEARCH_CORS_ORIGINS", (), "list", "origins browsers
 PROXY_HOPS = Setting("HEARTSEARCH_PROXY_HOPS", 0, "int", "reverse proxies whose X-Forwarded-For to trust",
                      minimum=0)
 
+# The private search log and the editors' insights (indexer/insights/, docs/privacy.md)
+SEARCH_LOG = Setting("HEARTSEARCH_SEARCH_LOG", True, "bool",
+                     "keep the private search log (search-log.sqlite beside the index)")
+SEARCH_LOG_DAYS = Setting("HEARTSEARCH_SEARCH_LOG_DAYS", 30, "int",
+                          "days a search-log row is kept; older rows are deleted", minimum=1)
+INSIGHTS_MIN_COUNT = Setting("HEARTSEARCH_INSIGHTS_MIN_COUNT", 3, "int",
+                             "searches a wording needs before the editors' report shows it (k)", minimum=2)
+EDITOR_TOKEN = Setting("HEARTSEARCH_EDITOR_TOKEN", None, "text",
+                       "token of the editors' pages (/editors/); unset = those pages are off")
+
 # The index (indexer/index/vectors.py)
 ANN_MIN_VECTORS = Setting("HEARTSEARCH_ANN_MIN_VECTORS", 10_000, "int",
                           "segments this large get an approximate (IVF) index", minimum=0)
@@ -147,6 +157,7 @@ KILL_AT = Setting("HEARTSEARCH_KILL_AT", None, "text", "a build kills itself at 
 
 ALL = (INDEX_DIR, HOST, PORT, THREADS, WORKERS, HEADER_TIMEOUT, BODY_TIMEOUT, DRAIN_SECONDS, MAX_QUERY_CHARS,
        QUERY_CACHE, RELOAD_INTERVAL, RATE_LIMIT, PAGE_RATE_LIMIT, ALLOW_EMPTY_INDEX, CORS_ORIGINS, PROXY_HOPS,
+       SEARCH_LOG, SEARCH_LOG_DAYS, INSIGHTS_MIN_COUNT, EDITOR_TOKEN,
        ANN_MIN_VECTORS, ANN_STORAGE, MODEL, RUNTIME, MODEL_THREADS, MODEL_CACHE, KILL_AT)
 
 

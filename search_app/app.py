@@ -25,6 +25,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 
 from indexer.embedding import Embedder
 from indexer.index import IndexError_
+from indexer.insights import SEARCH_LOG, SearchLog
 from search_app.config import Config
 from search_app.api.errors import (INDEX_UNAVAILABLE_MESSAGE, INTERNAL_ERROR_MESSAGE, api_error,
                                http_api_error)
@@ -154,6 +155,9 @@ def create_app(config: Config | None = None, embedder: Embedder | None = None) -
     app.extensions["rate_limiter"] = limiter
     app.extensions["page_rate_limiter"] = RateLimiter(config.page_rate_limit) if config.page_rate_limit > 0 \
         else None
+    # The private search log (docs/privacy.md): written by a thread of each worker, never on a request's path.
+    app.extensions["search_log"] = SearchLog(config.index_dir / SEARCH_LOG, retention_days=config.search_log_days) \
+        if config.search_log else None
 
     from search_app.api.views import api
     from search_app.api.openapi import docs
@@ -163,6 +167,10 @@ def create_app(config: Config | None = None, embedder: Embedder | None = None) -
     app.register_blueprint(docs)
     app.register_blueprint(web)
     app.register_blueprint(robots)
+    # The editors' pages (/editors/: only with HEARTSEARCH_EDITOR_TOKEN, docs/privacy.md) and their sign-in limit.
+    from search_app.editors.views import SIGN_IN_BURST, SIGN_IN_PER_MINUTE, editors
+    app.extensions["editor_sign_in_limiter"] = RateLimiter(SIGN_IN_PER_MINUTE, burst=SIGN_IN_BURST, max_clients=1024)
+    app.register_blueprint(editors)
 
     if config.proxy_hops:
         from werkzeug.middleware.proxy_fix import ProxyFix

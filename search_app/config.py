@@ -69,6 +69,14 @@ class Config:
     # (search_app/search/searcher.py). A build (the indexer) uses all cores:
     # HEARTSEARCH_MODEL_THREADS (indexer/embedding/).
     model_threads: int = 1
+    # The private search log (indexer/insights/log.py, docs/privacy.md): one
+    # masked row per reader search in index_dir/search-log.sqlite. Off for an
+    # app built in code (tests share one seed index); `from_env`, which
+    # `python -m search_app` and `make serve` use, turns it on by default.
+    search_log: bool = False
+    search_log_days: int = settings.SEARCH_LOG_DAYS.default   # rows older than this are deleted
+    insights_min_count: int = settings.INSIGHTS_MIN_COUNT.default  # k: searches before a wording is shown
+    editor_token: str | None = None  # the editors' pages (/editors/) exist only when set
 
     @classmethod
     def from_env(cls) -> "Config":
@@ -90,4 +98,8 @@ class Config:
             allow_empty_index=settings.ALLOW_EMPTY_INDEX.read(),
             cors_origins=settings.CORS_ORIGINS.read(),
             proxy_hops=settings.PROXY_HOPS.read(),
+            search_log=settings.SEARCH_LOG.read(),
+            search_log_days=settings.SEARCH_LOG_DAYS.read(),
+            insights_min_count=settings.INSIGHTS_MIN_COUNT.read(),
+            editor_token=settings.EDITOR_TOKEN.read(),
         )

@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# The private search log is on for the shipped server; the servers tests start would write it into
+# the shared, read-only seed index. A test of the log turns it on (tests/search_app/test_search_log.py).
+os.environ.setdefault("HEARTSEARCH_SEARCH_LOG", "0")
 
 from indexer.build import publish_articles  # noqa: E402
 from indexer.settings import DEFAULT_CORPUS_DIR, PROJECT_ROOT  # noqa: E402

@@ -94,8 +94,8 @@ def test_settings_import_nothing_of_the_project():
     assert GRAPH["indexer.settings"] == set()
 
 
-def test_the_api_and_the_page_are_imported_only_by_the_app_factory():
-    for area in ("search_app.api", "search_app.pages"):
+def test_the_api_the_page_and_the_editors_pages_are_imported_only_by_the_app_factory():
+    for area in ("search_app.api", "search_app.pages", "search_app.editors"):
         outside = [e for e in edges("search_app", area) if not e.startswith(area) and
                    not e.startswith("search_app.app ->")]
         assert outside == []

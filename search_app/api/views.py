@@ -23,6 +23,7 @@ from search_app.api.params import (MAX_LIST_OFFSET, MAX_OFFSET, MAX_PASSAGE_ID, 
                                     search_params_model, validate)
 from search_app.search.hits import Filters, contains
 from search_app.search.query import InputError
+from search_app.search.search_log import record_search
 from search_app.shared_http import INDEX_RETRY_AFTER, invalid_encoding_field
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -64,7 +65,10 @@ def _search(data: dict, *, strict: bool):
     result = current_app.extensions["searcher"].search(
         params.q, k, offset=offset, mode=params.mode, group=True if params.group is None else params.group,
         filters=Filters(params.author, params.source, params.article))
-    return search_response(result, k, offset, _next_offset(offset, len(result.hits), result.total, MAX_OFFSET))
+    response = search_response(result, k, offset, _next_offset(offset, len(result.hits), result.total, MAX_OFFSET))
+    record_search(current_app.extensions.get("search_log"), result, result.hits, response["no_good_match"],
+                  (response["urgent"] or {}).get("conditions", ()), offset)
+    return response
 
 
 def _body(limit: int) -> bytes:

@@ -4,7 +4,8 @@ The readers' page and the API's documentation are for people and may be
 indexed. The JSON API under /api/v1/ is not a page: every query string is a
 new address, so a crawler following it would only spend the rate limit and
 the index's time. /openapi.json stays crawlable, like /api/docs, which is
-made from it.
+made from it. The editors' pages under /editors/ are private (and 404 to
+anyone without the token); they are listed so no crawler even tries.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ ROBOTS_TXT = """\
 User-agent: *
 Allow: /
 Disallow: /api/v1/
+Disallow: /editors/
 """
 ROBOTS_CACHE_CONTROL = "public, max-age=86400"
 

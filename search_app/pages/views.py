@@ -22,6 +22,7 @@ from search_app.shared_http import INDEX_RETRY_AFTER, ascii_whole_number, invali
 from search_app.search.match_quality import any_good, is_good, no_good_match_similarity
 from search_app.search.hits import Also, Hit, matched_sentence
 from search_app.search.query import InputError, normalise_query
+from search_app.search.search_log import record_search
 from search_app.search.searcher import SearchResult
 from search_app.search.urgent import urgent_notice
 
@@ -205,6 +206,8 @@ def index():
             results = result_views(result, result.hits[:config.page_size])
             next_page = result.hits[config.page_size:]
             good = any(r["good"] for r in results)
+            record_search(current_app.extensions.get("search_log"), result, result.hits[:config.page_size],
+                          not good, context["urgent"].conditions if context["urgent"] else (), offset)
             if result.plan.corrected != result.plan.text:
                 context["corrected"] = result.plan.corrected
             if not good:

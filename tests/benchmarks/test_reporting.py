@@ -209,3 +209,13 @@ def test_memory_falls_back_to_bench_search_only_at_100k():
     assert mb == round(500 + (1_000_000 - 6345) * 2 * 600 / 2 ** 20) and "bench_search" in how
     small = fake_records(passages=5_000)["search"]["result"]
     assert run_all.memory_1m_figure(http, run_all.distributed_figures(None), small)[0] is None
+
+
+def test_the_search_log_row_says_whether_p50_stayed_within_five_percent():
+    def row(result):
+        other = run_all.other_rows({"insights": {"status": "ok", "result": result}})
+        return next(r for r in other if "private log" in r["figure"])
+    assert row({"p50_off_ms": 8.0, "p50_on_ms": 8.2, "p50_diff_percent": 2.5, "queries": 2000})["verdict"] == "met"
+    assert row({"p50_off_ms": 8.0, "p50_on_ms": 8.8, "p50_diff_percent": 10.0, "queries": 2000})["verdict"] == \
+        "MISSED"
+    assert row(None)["verdict"] == "n/a"
