@@ -256,3 +256,11 @@ def test_a_log_never_written_has_no_file(path, make_log):
     log.close()
     assert not path.exists()
     assert read_searches(path) == [] and read_dropped(path) == 0
+
+
+def test_the_log_file_is_readable_by_its_owner_only(tmp_path):
+    import stat
+    from indexer.insights.log import connect
+    path = tmp_path / "search-log.sqlite"
+    connect(path).close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
