@@ -182,8 +182,12 @@ def build_heartsearch(runtime: str, articles, pages, workdir: Path) -> tuple[obj
 
 def heartsearch_search(searcher, mode: str):
     def search(query: str) -> list[str]:
+        # Every answer in the order a client reads them: each result's own
+        # article, then the answers to the same question collapsed into it
+        # (txtai lists them one by one), cut at the page.
         result = searcher.search(query, k=PAGE, mode=mode)
-        return [hit.passage.article_id for hit in result.hits]
+        ranked = [a for hit in result.hits for a in [hit.passage.article_id, *(x.passage.article_id for x in hit.also)]]
+        return ranked[:PAGE]
     return search
 
 
