@@ -52,7 +52,6 @@ import resource
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -66,7 +65,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import (DEV_QUERIES, MEDQUAD, REFERENCE_CACHE, RESULTS_DIR, WORK_DIR,  # noqa: E402
+from benchmarks.common import (copy_sqlite, DEV_QUERIES, MEDQUAD, REFERENCE_CACHE, RESULTS_DIR, WORK_DIR,  # noqa: E402
                                bare_encodes, fmt, format_machine, machine_facts, percentile, process_memory_mb,
                                project_env, table, unique_queries, utc_now, write_json)
 from benchmarks.http_load import children_of, cpu_seconds, server_memory  # noqa: E402
@@ -136,20 +135,6 @@ def request_paths(queries: list[str], mode: str, k: int) -> list[str]:
 
 BUILD_SUMMARY = re.compile(r"(?P<passages>\d+) passages \((?P<embedded>\d+) embedded, (?P<reused>\d+) reused\); "
                            r"(?P<verb>.+?) in (?P<seconds>[\d.]+)s")
-
-
-def copy_sqlite(source: Path, target: Path) -> None:
-    """A consistent copy of an SQLite file even if a test is writing to it."""
-    partial = target.with_name(target.name + ".partial")  # renamed when complete: never half a cache
-    partial.unlink(missing_ok=True)
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    dst = sqlite3.connect(partial)
-    try:
-        src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
-    os.replace(partial, target)
 
 
 def build_index(index_dir: Path, fresh: bool, log=print) -> dict:

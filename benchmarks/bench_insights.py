@@ -26,7 +26,6 @@ import argparse
 import gc
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -37,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from benchmarks.common import (MEDQUAD, REFERENCE_CACHE, RESULTS_DIR, WORK_DIR, load_average,  # noqa: E402
+from benchmarks.common import (MEDQUAD, copy_sqlite, REFERENCE_CACHE, RESULTS_DIR, WORK_DIR, load_average,  # noqa: E402
                                percentile, project_env, unique_queries, write_json)
 
 WARM_UP = 30
@@ -50,14 +49,7 @@ def seed_cache(cache: Path) -> None:
     for source in (REFERENCE_CACHE, WORK_DIR / "http-index" / "embeddings.sqlite"):
         if cache.exists() or not source.exists():
             continue
-        partial = cache.with_name(cache.name + ".partial")
-        src, dst = sqlite3.connect(f"file:{source}?mode=ro", uri=True), sqlite3.connect(partial)
-        try:
-            src.backup(dst)
-        finally:
-            src.close()
-            dst.close()
-        os.replace(partial, cache)
+        copy_sqlite(source, cache)
 
 
 def open_index(index_dir: Path | None) -> Path:

@@ -427,3 +427,17 @@ def load_average() -> list[float]:
     """The 1, 5 and 15 minute load averages, recorded beside every figure:
     other work on a shared machine makes every figure worse."""
     return [round(x, 2) for x in os.getloadavg()]
+
+
+def copy_sqlite(source: Path, target: Path) -> None:
+    """A consistent copy of an SQLite file even if a test is writing to it."""
+    partial = target.with_name(target.name + ".partial")  # renamed when complete: never half a cache
+    partial.unlink(missing_ok=True)
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    dst = sqlite3.connect(partial)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+    os.replace(partial, target)
