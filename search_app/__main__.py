@@ -69,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     except IndexError_ as err:
         print(f"error: cannot start: {err}", file=sys.stderr)
         return 3
+    except ValueError as err:  # a setting only the app can check (e.g. the editors' token): never a traceback
+        print(f"error: cannot start: {err}", file=sys.stderr)
+        return 2
     from search_app.server import check_address_free, serve
     try:
         check_address_free(config.host, config.port)  # before the "serving" line: a second server must not start

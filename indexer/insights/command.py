@@ -33,7 +33,10 @@ def add_insights_parser(sub) -> None:
 
 
 def _since(value: str):
+    """A period, or "all" (the same as leaving --since out, as the editors' page spells it)."""
     from indexer.insights.report import parse_since
+    if value.strip().lower() == "all":
+        return None
     try:
         return parse_since(value)
     except ValueError as err:

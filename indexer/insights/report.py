@@ -68,14 +68,25 @@ class InsightsReport:
     dropped: int = 0
 
 
+# The longest period a report may ask for (the log keeps 30 days by default;
+# a longer one is a typo, and a huge one would overflow the date arithmetic).
+MAX_SINCE = timedelta(days=3650)
+
+
 def parse_since(text: str) -> timedelta:
     """"7d", "24h", "2w": a period back from now, in whole hours at least
-    (the log keeps only the hour of a search)."""
+    (the log keeps only the hour of a search), at most MAX_SINCE."""
     found = _SINCE.match(text or "")
     if not found or int(found.group(1)) == 0:
         raise ValueError(f"{text!r} is not a period: give a positive whole number and a unit, "
                          f"h (hours), d (days) or w (weeks), e.g. 24h, 7d, 30d")
-    return timedelta(**{_UNITS[found.group(2).lower()]: int(found.group(1))})
+    count = int(found.group(1))
+    if count > MAX_SINCE.days * 24:  # more hours than the longest period has: too long in any unit
+        raise ValueError(f"{text!r} is longer than {MAX_SINCE.days} days")
+    span = timedelta(**{_UNITS[found.group(2).lower()]: count})
+    if span > MAX_SINCE:
+        raise ValueError(f"{text!r} is longer than {MAX_SINCE.days} days")
+    return span
 
 
 # ------------------------------------------------------------------ building

@@ -32,6 +32,7 @@ from datetime import timedelta
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup
 
+from indexer.insights.report import MAX_SINCE
 from search_app.editors import auth
 from search_app.editors.chart import chart_svg, share
 
@@ -49,7 +50,6 @@ SIGN_IN_BURST = 5
 SINCE_CHOICES = (("24h", "Last 24 hours"), ("7d", "Last 7 days"), ("30d", "Last 30 days"), ("all", "Everything kept"))
 DEFAULT_SINCE = "30d"
 SINCE_PATTERN = re.compile(r"[1-9][0-9]{0,5}[hdw]")
-MAX_SINCE = timedelta(days=3650)
 # A report is computed per request, but kept this long per (generation,
 # period, k) in each worker, so reloading the page or switching back and
 # forth between periods does not re-read the log and re-cluster every time.

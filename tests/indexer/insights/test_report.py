@@ -38,6 +38,13 @@ def test_a_bad_period_is_refused_with_the_units_named(text):
         parse_since(text)
 
 
+def test_a_period_longer_than_ten_years_is_refused_not_overflowed():
+    assert parse_since("3650d") == timedelta(days=3650)
+    for text in ("3651d", "600w", "87601h", "800000d", "9" * 30 + "d"):
+        with pytest.raises(ValueError, match="longer than 3650 days"):
+            parse_since(text)
+
+
 def test_days_are_filled_so_a_chart_shows_quiet_days():
     days = {date(2025, 6, 8): (4, 1), date(2025, 6, 10): (2, 2)}
     filled = fill_days(days, datetime(2025, 6, 7, 15, tzinfo=timezone.utc), NOW)
@@ -133,6 +140,8 @@ def run_cli(*args, index_dir):
 
 @pytest.mark.parametrize("args, message", [(("--since", "7 days"), "is not a period"),
                                            (("--since", "0h"), "is not a period"),
+                                           (("--since", "800000d"), "longer than 3650 days"),
+                                           (("--since", "1" + "0" * 22 + "d"), "longer than 3650 days"),
                                            (("--min-count", "1"), "at least 2"),
                                            (("--format", "xml"), "invalid choice")])
 def test_bad_arguments_exit_2_with_a_message(tmp_path, args, message):

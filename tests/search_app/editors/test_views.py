@@ -298,6 +298,22 @@ def test_a_guessable_token_stops_the_app_at_start(seed_index_dir, embedder):
         create_app(Config(index_dir=seed_index_dir, editor_token="letmein"), embedder=embedder)
 
 
+def test_the_server_command_refuses_a_guessable_token_with_a_message_not_a_traceback(seed_index_dir):
+    """As every mistyped setting: "error: ..." and exit 2, the value never repeated."""
+    import os
+    import subprocess
+    import sys
+    from indexer.settings import PROJECT_ROOT
+    from tests.servers import free_port
+    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(PROJECT_ROOT), HEARTSEARCH_EDITOR_TOKEN="short 123")
+    proc = subprocess.run([sys.executable, "-m", "search_app", "--index-dir", str(seed_index_dir),
+                           "--port", str(free_port())], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 2, proc.stderr
+    assert "error: cannot start: HEARTSEARCH_EDITOR_TOKEN must be at least 16" in proc.stderr
+    assert "Traceback" not in proc.stderr and "short 123" not in proc.stderr + proc.stdout
+
+
 # ---------------------------------------------------------------- a real log, the real report
 
 def write_log(index_dir, rows) -> None:
