@@ -31,7 +31,6 @@ and the score FAISS returns is that mean cosine.
 from __future__ import annotations
 
 import heapq
-import re
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ import numpy as np
 
 from indexer.insights.log import connect
 from indexer.text import content_words
+from indexer.titles import display_title
 
 THRESHOLD = 0.66   # cosine; measured on the dev queries and paraphrases (docs/privacy.md)
 MAX_WORDS = 4      # words shown when a group is worded by its common words
@@ -203,7 +203,7 @@ def unanswered_clusters(unanswered: dict[str, int], asked: dict[str, int], vecto
     for group, score, num in zip(groups, scores[:, 0], nums[:, 0]):
         members = [texts[i] for i in group]
         article = int(num) if 0 <= num < len(ids) and ids[num] is not None else None
-        title = (plain_title(titles.get(article, "")) or None) if article is not None else None
+        title = (display_title(titles.get(article, "")) or None) if article is not None else None
         wording, source = word_group(members, unanswered, asked, k, title)
         clusters.append(Cluster(count=int(sum(unanswered[t] for t in members)), wording=wording,
                                 wording_from=source, best_article_id=ids[article] if article is not None else None,
@@ -230,17 +230,3 @@ def word_group(members: Sequence[str], unanswered: dict[str, int], asked: dict[s
     if common:
         return " ".join(common[:MAX_WORDS]), WORDS
     return (title, ARTICLE) if title else ("", WORDS)
-
-
-_SPACE_BEFORE = re.compile(r"\s+([?!.,;:])")
-_QUESTION_RUN = re.compile(r"\?(?:\s*\?)+")
-
-
-def plain_title(raw: str) -> str:
-    """A source title lightly cleaned for an editor ("Who is at risk for
-    Stroke? ?" reads "Who is at risk for Stroke?"). The readers' display
-    titles (search_app/search/titles.py, which resolves "What is (are)")
-    belong to the searcher, which the indexer never imports; an editor
-    recognises the source's own wording."""
-    title = _QUESTION_RUN.sub("?", _SPACE_BEFORE.sub(r"\1", raw))
-    return " ".join(title.split())

@@ -12,7 +12,7 @@ from search_app.api.urgent_schema import EmergencyNumber, Urgent
 from search_app.search.hits import Also, Hit
 from search_app.search.match_quality import any_good, is_good, no_good_match_similarity
 from search_app.search.results import attribution_label, attribution_of
-from search_app.search.titles import display_title
+from indexer.titles import display_title
 from search_app.search.searcher import SearchResult
 from search_app.search.urgent import urgent_notice
 

@@ -41,7 +41,7 @@ class Author(_Out):
 class ArticleRef(_Out):
     id: str = Field(description="The article id (see `GET /api/v1/articles/{article_id}`).")
     title: str = Field(description="The title as a reader should see it (\"What is (are) X ?\" -> \"What is X?\": "
-                             "search_app/search/titles.py).")
+                             "indexer/titles.py).")
     source_title: str = Field(description="The title exactly as the source wrote it, for provenance.")
     url: str | None = Field(description=URL)
     kind: str = Field(description=KIND)
@@ -170,7 +170,7 @@ class _ArticleFields(_Out):
 
     id: str = Field(description="The article id, unique in the corpus.")
     title: str = Field(description="The title as a reader should see it (\"What is (are) X ?\" -> \"What is X?\": "
-                             "search_app/search/titles.py).")
+                             "indexer/titles.py).")
     source_title: str = Field(description="The title exactly as the source wrote it, for provenance.")
     kind: str = Field(description=KIND)
     url: str | None = Field(description=URL)

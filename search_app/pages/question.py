@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from search_app.pages.more import article_text
 from search_app.search.results import Attribution, attribution_label, site_of
-from search_app.search.titles import display_title
+from indexer.titles import display_title
 
 
 @dataclass(frozen=True)

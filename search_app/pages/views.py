@@ -17,7 +17,7 @@ from indexer.text import STOP_WORDS, is_web_url, stem, word_spans
 from search_app.pages.more import in_order
 from search_app.pages.question import question_page
 from search_app.search.results import attribution_label, site_of
-from search_app.search.titles import display_title
+from indexer.titles import display_title
 from search_app.shared_http import INDEX_RETRY_AFTER, ascii_whole_number, invalid_encoding_field
 from search_app.search.match_quality import any_good, is_good, no_good_match_similarity
 from search_app.search.hits import Also, Hit, matched_sentence

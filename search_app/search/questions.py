@@ -4,7 +4,7 @@ ranked list of articles collapsed into ranked groups of them.
 A reader gains nothing from six slots holding the six answers of one Q&A
 page, or three NIH institutes' copies of "What are the symptoms of Heart
 Attack?". Articles share a question when their display titles, casefolded,
-are equal (search_app/search/titles.py): the answers of one page carry the
+are equal (indexer/titles.py): the answers of one page carry the
 page's question as their title, and entries copied between sources keep it.
 The key of every article is computed once per generation (`Questions`), so
 collapsing a ranked list is a dictionary lookup per article.
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from search_app.search.titles import question_key
+from indexer.titles import question_key
 
 
 class Questions:

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from indexer.index import PassageRecord
 from indexer.text import is_web_url
-from search_app.search.titles import display_title
+from indexer.titles import display_title
 
 UNATTRIBUTED = "Unattributed"
 _NOUN = {"answer": "answer", "teaser": "summary of a related article"}  # what an unattributed text is, by kind

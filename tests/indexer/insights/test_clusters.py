@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from indexer.insights.clusters import (ARTICLE, ASKED, THRESHOLD, WORDS, average_linkage, components,
-                                       neighbour_pairs, plain_title, word_group)
+                                       neighbour_pairs, word_group)
 from indexer.insights.log import SEARCH_LOG
 from indexer.insights.report import build_report, format_text
 from indexer.index import IndexStore
@@ -65,11 +65,6 @@ def test_wording_follows_the_k_rule():
     once = {text: 1 for text in unanswered}
     assert word_group(list(unanswered), unanswered, once, 5, None) == ("pregnant fainting", WORDS)
     assert word_group(["a lone reader's words"], {"a lone reader's words": 1}, {}, 3, None) == ("", WORDS)
-
-
-def test_titles_are_lightly_cleaned():
-    assert plain_title("Who is at risk for  Stroke? ?") == "Who is at risk for Stroke?"
-    assert plain_title("What is (are) Heart Failure ?") == "What is (are) Heart Failure?"
 
 
 # ------------------------------------------------------------------ the real model

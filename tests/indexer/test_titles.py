@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from search_app.search.titles import display_title, question_key
+from indexer.titles import display_title, question_key
 from tests.conftest import MEDQUAD, require_shared
 
 
